@@ -1,0 +1,170 @@
+//! Decoding: wav, mp3, ogg/vorbis and flac with symphonia; anything else (opus, m4a, the audio
+//! track of a video) through the ffmpeg CLI, read back as raw f32 over a pipe.
+
+use std::fs::File;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use symphonia::core::codecs::audio::AudioDecoderOptions;
+use symphonia::core::errors::Error as SymError;
+use symphonia::core::formats::probe::Hint;
+use symphonia::core::formats::{FormatOptions, TrackType};
+use symphonia::core::io::MediaSourceStream;
+use symphonia::core::meta::MetadataOptions;
+
+use super::{Audio, AudioError};
+
+/// Extensions symphonia handles here; everything else goes to ffmpeg.
+const SYMPHONIA_EXTS: &[&str] = &["wav", "wave", "mp3", "ogg", "oga", "flac"];
+
+/// Decodes `path` to mono f32 at its native sample rate.
+pub fn decode(path: &Path) -> Result<Audio, AudioError> {
+    let meta = std::fs::metadata(path).map_err(|e| AudioError::Open { path: path.into(), source: e })?;
+    if meta.is_dir() {
+        return Err(AudioError::Format { path: path.into(), reason: "is a directory".into() });
+    }
+    if meta.len() == 0 {
+        return Err(AudioError::Empty { path: path.into() });
+    }
+    let ext = path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+    let audio = if SYMPHONIA_EXTS.contains(&ext.as_str()) {
+        decode_symphonia(path, &ext)?
+    } else {
+        decode_ffmpeg(path)?
+    };
+    if audio.samples.is_empty() {
+        return Err(AudioError::NoSamples { path: path.into() });
+    }
+    if audio.samples.iter().any(|s| !s.is_finite()) {
+        return Err(AudioError::Corrupt { path: path.into(), reason: "non-finite samples".into() });
+    }
+    Ok(audio)
+}
+
+fn decode_symphonia(path: &Path, ext: &str) -> Result<Audio, AudioError> {
+    let file = File::open(path).map_err(|e| AudioError::Open { path: path.into(), source: e })?;
+    let mss = MediaSourceStream::new(Box::new(file), Default::default());
+    let mut hint = Hint::new();
+    hint.with_extension(ext);
+    let fmt_err = |reason: String| AudioError::Format { path: path.into(), reason };
+    let mut format = symphonia::default::get_probe()
+        .probe(&hint, mss, FormatOptions::default(), MetadataOptions::default())
+        .map_err(|e| fmt_err(e.to_string()))?;
+    let track = format.default_track(TrackType::Audio).ok_or_else(|| fmt_err("no audio track".into()))?;
+    let params = track
+        .codec_params
+        .as_ref()
+        .and_then(|p| p.audio())
+        .ok_or_else(|| fmt_err("no audio codec parameters".into()))?
+        .clone();
+    let track_id = track.id;
+    let mut decoder = symphonia::default::get_codecs()
+        .make_audio_decoder(&params, &AudioDecoderOptions::default())
+        .map_err(|e| fmt_err(format!("unsupported codec: {e}")))?;
+
+    let mut mono: Vec<f32> = Vec::new();
+    let mut rate = params.sample_rate.unwrap_or(0);
+    let mut planes: Vec<Vec<f32>> = Vec::new();
+    let mut decoded_packets = 0usize;
+    let mut bad_packets = 0usize;
+    loop {
+        let packet = match format.next_packet() {
+            Ok(Some(p)) => p,
+            Ok(None) => break,
+            // A truncated file ends in an unexpected EOF: keep what decoded, judged below.
+            Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
+            Err(SymError::ResetRequired) => break,
+            Err(e) => {
+                if decoded_packets == 0 {
+                    return Err(AudioError::Corrupt { path: path.into(), reason: e.to_string() });
+                }
+                break;
+            }
+        };
+        if packet.track_id != track_id {
+            continue;
+        }
+        match decoder.decode(&packet) {
+            Ok(buf) => {
+                decoded_packets += 1;
+                rate = buf.spec().rate();
+                buf.copy_to_vecs_planar::<f32>(&mut planes);
+                let n = buf.frames();
+                let ch = planes.len().max(1);
+                mono.reserve(n);
+                for i in 0..n {
+                    let mut s = 0.0f32;
+                    for p in planes.iter() {
+                        s += p.get(i).copied().unwrap_or(0.0);
+                    }
+                    mono.push(s / ch as f32);
+                }
+            }
+            Err(SymError::DecodeError(_)) | Err(SymError::IoError(_)) => {
+                bad_packets += 1;
+            }
+            Err(e) => return Err(AudioError::Corrupt { path: path.into(), reason: e.to_string() }),
+        }
+    }
+    if decoded_packets == 0 {
+        return Err(AudioError::Corrupt {
+            path: path.into(),
+            reason: format!("none of {bad_packets} packets decoded"),
+        });
+    }
+    if rate == 0 {
+        return Err(fmt_err("unknown sample rate".into()));
+    }
+    Ok(Audio { samples: mono, sample_rate: rate, path: path.into() })
+}
+
+/// Path of the ffmpeg binary: `$CHOREO_FFMPEG` if set, else `ffmpeg` on PATH.
+pub fn ffmpeg_bin() -> String {
+    std::env::var("CHOREO_FFMPEG").unwrap_or_else(|_| "ffmpeg".into())
+}
+
+fn decode_ffmpeg(path: &Path) -> Result<Audio, AudioError> {
+    // Ask ffprobe-free: let ffmpeg resample nothing but report the native rate on stderr.
+    let rate = probe_rate_ffmpeg(path)?;
+    let out = Command::new(ffmpeg_bin())
+        .args(["-v", "error", "-nostdin", "-i"])
+        .arg(path)
+        .args(["-vn", "-ac", "1", "-f", "f32le", "-acodec", "pcm_f32le", "-"])
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => AudioError::FfmpegMissing { path: path.into() },
+            _ => AudioError::Open { path: path.into(), source: e },
+        })?;
+    if !out.status.success() {
+        let msg = String::from_utf8_lossy(&out.stderr);
+        let line = msg.lines().last().unwrap_or("ffmpeg failed").trim().to_string();
+        return Err(AudioError::Format { path: path.into(), reason: line });
+    }
+    let samples = out.stdout.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+    Ok(Audio { samples, sample_rate: rate, path: path.into() })
+}
+
+fn probe_rate_ffmpeg(path: &Path) -> Result<u32, AudioError> {
+    let out = Command::new(ffmpeg_bin())
+        .args(["-hide_banner", "-nostdin", "-i"])
+        .arg(path)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => AudioError::FfmpegMissing { path: path.into() },
+            _ => AudioError::Open { path: path.into(), source: e },
+        })?;
+    let text = String::from_utf8_lossy(&out.stderr);
+    for line in text.lines().filter(|l| l.contains("Audio:")) {
+        for part in line.split(',') {
+            if let Some(hz) = part.trim().strip_suffix(" Hz") {
+                if let Ok(r) = hz.trim().parse::<u32>() {
+                    return Ok(r);
+                }
+            }
+        }
+    }
+    let reason = if text.contains("Invalid data") { "invalid data" } else { "no audio stream" };
+    Err(AudioError::Format { path: path.into(), reason: reason.into() })
+}

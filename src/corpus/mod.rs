@@ -1,0 +1,250 @@
+//! Corpus stage: a folder of dances in (format detected from its contents), [`Corpus`] of cleaned
+//! COCO-18 dances at the working frame rate out, and from it [`Fragment`]s with their MFCC windows.
+//!
+//! Formats:
+//! - **Tang2018**: `DANCE_<G>_<n>/{skeletons.json, config.json, audio.mp3}` (G: C cha-cha,
+//!   R rumba, T tango, W waltz). See [`crate::pose::tang2018`] for the 3-D → 2-D projection.
+//! - **OpenPose**: `<dance>/{keypoints/*.json, audio.<ext>, config.json}`, where config.json is
+//!   `{"fps": 30, "width": 1920, "height": 1080, "start_seconds": 0.0, "genre": "waltz"}`
+//!   (fps required; the rest optional). Poses are letterboxed onto the 512 canvas.
+
+pub mod fragment;
+pub mod stats;
+
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use serde::Deserialize;
+
+use crate::pose::clean::{clean, CleanConfig, CleanStats};
+use crate::pose::{normalize, openpose, tang2018, PoseError, Sequence};
+
+pub use fragment::{fragments, Fragment, FragmentConfig};
+pub use stats::{stats, CorpusStats};
+
+/// Canvas size every corpus is brought to.
+pub const CANVAS: u32 = 512;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CorpusFormat {
+    Tang2018,
+    OpenPose,
+}
+
+impl std::fmt::Display for CorpusFormat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            CorpusFormat::Tang2018 => "tang2018",
+            CorpusFormat::OpenPose => "openpose",
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CorpusConfig {
+    /// Working frame rate every dance is resampled to.
+    pub fps: f64,
+    pub clean: CleanConfig,
+}
+
+impl Default for CorpusConfig {
+    fn default() -> Self {
+        CorpusConfig { fps: crate::units::DEFAULT_FPS, clean: CleanConfig::default() }
+    }
+}
+
+/// One dance of a corpus, cleaned and at the working frame rate.
+#[derive(Debug, Clone)]
+pub struct Dance {
+    /// Folder name, e.g. `DANCE_W_1`.
+    pub name: String,
+    pub genre: String,
+    pub dir: PathBuf,
+    pub poses: Sequence,
+    /// Frames kept by the cleaner (fragments are cut only from runs of kept frames).
+    pub keep: Vec<bool>,
+    pub clean_stats: CleanStats,
+    pub audio: PathBuf,
+    /// Song time (seconds) of dance frame 0.
+    pub audio_offset: f64,
+}
+
+impl Dance {
+    pub fn duration_secs(&self) -> f64 {
+        self.poses.duration_secs()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Corpus {
+    pub root: PathBuf,
+    pub format: CorpusFormat,
+    pub fps: f64,
+    /// Dances in natural name order (W_2 before W_10).
+    pub dances: Vec<Dance>,
+}
+
+/// Errors of the corpus stage.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CorpusError {
+    #[error("{}: {source}", path.display())]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("{}: no dances found (expected Tang2018 DANCE_<G>_<n> folders with skeletons.json, or OpenPose folders with keypoints/ and an audio file)", path.display())]
+    NoDances { path: PathBuf },
+    #[error("{}: {reason}", path.display())]
+    Invalid { path: PathBuf, reason: String },
+    /// A single dance that could not be loaded; callers may skip it and count it.
+    #[error(transparent)]
+    Dance(#[from] PoseError),
+}
+
+impl CorpusError {
+    /// True for errors that concern one dance only: a corpus build may skip it and go on.
+    pub fn is_recoverable(&self) -> bool {
+        matches!(self, CorpusError::Dance(_))
+    }
+}
+
+/// Sort key for natural order: digit runs compare as numbers.
+pub fn natural_key(s: &str) -> Vec<(u8, u64, String)> {
+    let mut out = Vec::new();
+    let mut chars = s.chars().peekable();
+    while let Some(&c) = chars.peek() {
+        if c.is_ascii_digit() {
+            let mut n = String::new();
+            while let Some(&d) = chars.peek().filter(|d| d.is_ascii_digit()) {
+                n.push(d);
+                chars.next();
+            }
+            out.push((1, n.parse().unwrap_or(u64::MAX), String::new()));
+        } else {
+            let mut t = String::new();
+            while let Some(&d) = chars.peek().filter(|d| !d.is_ascii_digit()) {
+                t.push(d);
+                chars.next();
+            }
+            out.push((0, 0, t));
+        }
+    }
+    out
+}
+
+fn tang_genre(name: &str) -> String {
+    match name.split('_').nth(1) {
+        Some("C") => "cha-cha",
+        Some("R") => "rumba",
+        Some("T") => "tango",
+        Some("W") => "waltz",
+        _ => "unknown",
+    }
+    .to_string()
+}
+
+const AUDIO_EXTS: &[&str] = &["mp3", "wav", "ogg", "flac", "opus", "m4a", "aac"];
+
+fn find_audio(dir: &Path) -> Option<PathBuf> {
+    let mut c: Vec<PathBuf> = std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file() && p.extension().is_some_and(|x| AUDIO_EXTS.contains(&x.to_string_lossy().to_ascii_lowercase().as_str())))
+        .collect();
+    c.sort();
+    c.into_iter().next()
+}
+
+/// Lists the dance folders of a corpus and detects its format.
+pub fn scan(root: &Path) -> Result<(CorpusFormat, Vec<PathBuf>), CorpusError> {
+    let meta = std::fs::metadata(root).map_err(|e| CorpusError::Io { path: root.into(), source: e })?;
+    if !meta.is_dir() {
+        return Err(CorpusError::Invalid { path: root.into(), reason: "a corpus must be a folder of dances".into() });
+    }
+    let rd = std::fs::read_dir(root).map_err(|e| CorpusError::Io { path: root.into(), source: e })?;
+    let mut dirs: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_dir()).collect();
+    dirs.sort_by_key(|p| natural_key(&p.file_name().unwrap_or_default().to_string_lossy()));
+    let tang: Vec<PathBuf> = dirs.iter().filter(|d| d.join("skeletons.json").is_file()).cloned().collect();
+    let op: Vec<PathBuf> = dirs.iter().filter(|d| d.join("keypoints").is_dir()).cloned().collect();
+    match (tang.is_empty(), op.is_empty()) {
+        (false, true) => Ok((CorpusFormat::Tang2018, tang)),
+        (true, false) => Ok((CorpusFormat::OpenPose, op)),
+        (false, false) => Err(CorpusError::Invalid { path: root.into(), reason: "mixes Tang2018 and OpenPose dances; use one format per corpus".into() }),
+        (true, true) => Err(CorpusError::NoDances { path: root.into() }),
+    }
+}
+
+#[derive(Deserialize)]
+struct OpenPoseConfig {
+    fps: f64,
+    width: Option<u32>,
+    height: Option<u32>,
+    #[serde(default)]
+    start_seconds: f64,
+    genre: Option<String>,
+}
+
+/// Loads one dance folder.
+pub fn load_dance(dir: &Path, format: CorpusFormat, cfg: &CorpusConfig) -> Result<Dance, CorpusError> {
+    let name = dir.file_name().unwrap_or_default().to_string_lossy().to_string();
+    let audio = find_audio(dir).ok_or_else(|| CorpusError::Dance(PoseError::parse(dir, "no audio file (mp3, wav, ogg, flac, opus, m4a) beside the poses")))?;
+    let (poses, genre, audio_offset) = match format {
+        CorpusFormat::Tang2018 => {
+            let (seq, meta) = tang2018::load_dance(dir, cfg.fps)?;
+            (seq, tang_genre(&name), meta.audio_offset)
+        }
+        CorpusFormat::OpenPose => {
+            let p = dir.join("config.json");
+            let bytes = std::fs::read(&p).map_err(|e| CorpusError::Dance(PoseError::io(&p, e)))?;
+            let c: OpenPoseConfig = serde_json::from_slice(&bytes).map_err(|e| CorpusError::Dance(PoseError::parse(&p, format!("bad config.json: {e}"))))?;
+            if !(c.fps.is_finite() && c.fps > 0.0) {
+                return Err(CorpusError::Dance(PoseError::parse(&p, "fps must be positive")));
+            }
+            let size = c.width.zip(c.height);
+            let raw = openpose::read_dir(&dir.join("keypoints"), c.fps, size)?;
+            let seq = normalize::resample(&normalize::fit_canvas(&raw, CANVAS), cfg.fps);
+            (seq, c.genre.unwrap_or_else(|| "unknown".into()), c.start_seconds)
+        }
+    };
+    let cleaned = clean(&poses, &cfg.clean);
+    Ok(Dance { name, genre, dir: dir.into(), poses: cleaned.seq, keep: cleaned.keep, clean_stats: cleaned.stats, audio, audio_offset })
+}
+
+/// Loads every dance of a corpus (in parallel). Dances that fail are returned beside the corpus,
+/// so a caller can report them (`path: error`) and go on; no dance at all is an error.
+pub fn load(root: &Path, cfg: &CorpusConfig) -> Result<(Corpus, Vec<CorpusError>), CorpusError> {
+    let (format, dirs) = scan(root)?;
+    let results: Vec<Result<Dance, CorpusError>> = dirs.par_iter().map(|d| load_dance(d, format, cfg)).collect();
+    let mut dances = Vec::new();
+    let mut failed = Vec::new();
+    for r in results {
+        match r {
+            Ok(d) => dances.push(d),
+            Err(e) => failed.push(e),
+        }
+    }
+    if dances.is_empty() {
+        return match failed.into_iter().next() {
+            Some(e) => Err(e),
+            None => Err(CorpusError::NoDances { path: root.into() }),
+        };
+    }
+    Ok((Corpus { root: root.into(), format, fps: cfg.fps, dances }, failed))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn natural_order() {
+        let mut v = vec!["DANCE_W_10", "DANCE_W_2", "DANCE_C_8", "DANCE_W_1"];
+        v.sort_by_key(|s| natural_key(s));
+        assert_eq!(v, ["DANCE_C_8", "DANCE_W_1", "DANCE_W_2", "DANCE_W_10"]);
+    }
+
+    #[test]
+    fn empty_folder_is_an_error_naming_it() {
+        let d = tempfile::tempdir().unwrap();
+        let e = load(d.path(), &CorpusConfig::default()).unwrap_err().to_string();
+        assert!(e.contains(&d.path().display().to_string()) && e.contains("no dances"), "{e}");
+    }
+}

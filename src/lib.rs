@@ -1,0 +1,14 @@
+//! choreo: a song in, a dance out. Library crate; the CLI in `main.rs` is a thin layer over it.
+//!
+//! Pipeline (each folder a stage, plain owned data passed one way):
+//! `audio` (decode, MFCC, beats) → `pose` (skeleton, loaders, cleaning, normalising) → `corpus`
+//! (dances and fragments).
+
+pub mod audio;
+pub mod corpus;
+pub mod error;
+pub mod io;
+pub mod pose;
+pub mod units;
+
+pub use error::{Error, Result};

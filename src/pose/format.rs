@@ -1,0 +1,146 @@
+//! The pose file, used everywhere (inputs, outputs, tests):
+//! `{"fps": 24.0, "skeleton": "coco18", "width": 512, "height": 512, "frames": [[[x,y,c] × 18] × T],
+//!   "beats": [s, ...]?, "provenance": [{"dance": .., "frame": ..} × T]?}`.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::{Frame, PoseError, Provenance, Sequence, NUM_JOINTS};
+
+pub const SKELETON_NAME: &str = "coco18";
+
+#[derive(Serialize, Deserialize)]
+struct PoseFile {
+    fps: f64,
+    skeleton: String,
+    width: u32,
+    height: u32,
+    frames: Vec<Vec<[Option<f32>; 3]>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    beats: Option<Vec<f64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    provenance: Option<Vec<Provenance>>,
+}
+
+/// Reads and validates a pose file.
+pub fn read(path: &Path) -> Result<Sequence, PoseError> {
+    let bytes = std::fs::read(path).map_err(|e| PoseError::io(path, e))?;
+    if bytes.is_empty() {
+        return Err(PoseError::parse(path, "file is empty"));
+    }
+    from_slice(&bytes, path)
+}
+
+/// Parses pose-file JSON; `path` is only used in errors.
+pub fn from_slice(bytes: &[u8], path: &Path) -> Result<Sequence, PoseError> {
+    let pf: PoseFile =
+        serde_json::from_slice(bytes).map_err(|e| PoseError::parse(path, format!("not a choreo pose file: {e}")))?;
+    if pf.skeleton != SKELETON_NAME {
+        return Err(PoseError::Shape { path: path.into(), expected: "skeleton \"coco18\"".into(), found: format!("{:?}", pf.skeleton) });
+    }
+    if !(pf.fps.is_finite() && pf.fps > 0.0) {
+        return Err(PoseError::parse(path, format!("fps must be positive, found {}", pf.fps)));
+    }
+    if pf.width == 0 || pf.height == 0 {
+        return Err(PoseError::parse(path, "width and height must be positive"));
+    }
+    if pf.frames.is_empty() {
+        return Err(PoseError::Empty { path: path.into() });
+    }
+    let mut frames = Vec::with_capacity(pf.frames.len());
+    for (t, f) in pf.frames.iter().enumerate() {
+        if f.len() != NUM_JOINTS {
+            return Err(PoseError::Shape {
+                path: path.into(),
+                expected: format!("{NUM_JOINTS} joints per frame"),
+                found: format!("{} at frame {t}", f.len()),
+            });
+        }
+        let mut fr: Frame = [[0.0; 3]; NUM_JOINTS];
+        for (j, v) in f.iter().enumerate() {
+            for k in 0..3 {
+                // JSON has no NaN: writers emit null for it.
+                match v[k] {
+                    Some(x) if x.is_finite() => fr[j][k] = x,
+                    _ => return Err(PoseError::NonFinite { path: path.into(), frame: t, joint: j }),
+                }
+            }
+        }
+        frames.push(fr);
+    }
+    if let Some(p) = &pf.provenance {
+        if p.len() != frames.len() {
+            return Err(PoseError::Shape {
+                path: path.into(),
+                expected: format!("{} provenance entries (one per frame)", frames.len()),
+                found: p.len().to_string(),
+            });
+        }
+    }
+    if let Some(b) = &pf.beats {
+        if b.iter().any(|x| !x.is_finite()) {
+            return Err(PoseError::parse(path, "beats must be finite seconds"));
+        }
+    }
+    Ok(Sequence { fps: pf.fps, width: pf.width, height: pf.height, frames, beats: pf.beats, provenance: pf.provenance })
+}
+
+/// Serialises a sequence as pose-file JSON (coordinates rounded to 0.001 px).
+pub fn to_json(seq: &Sequence) -> String {
+    let round = |v: f32| -> Option<f32> { Some((v * 1000.0).round() / 1000.0) };
+    let pf = PoseFile {
+        fps: seq.fps,
+        skeleton: SKELETON_NAME.into(),
+        width: seq.width,
+        height: seq.height,
+        frames: seq.frames.iter().map(|f| f.iter().map(|j| [round(j[0]), round(j[1]), round(j[2])]).collect()).collect(),
+        beats: seq.beats.clone(),
+        provenance: seq.provenance.clone(),
+    };
+    // Serialising plain numbers and strings cannot fail.
+    serde_json::to_string(&pf).unwrap_or_default()
+}
+
+/// Writes a pose file atomically.
+pub fn write(seq: &Sequence, path: &Path) -> crate::Result<()> {
+    crate::io::write_atomic(path, to_json(seq).as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seq() -> Sequence {
+        let mut f: Frame = [[0.0; 3]; NUM_JOINTS];
+        for (j, v) in f.iter_mut().enumerate() {
+            *v = [j as f32 * 10.5, 100.25 + j as f32, 1.0];
+        }
+        let mut s = Sequence::new(24.0, 512, 512, vec![f; 3]);
+        s.beats = Some(vec![0.5, 1.0]);
+        s.provenance = Some((0..3).map(|i| Provenance { dance: "DANCE_W_1".into(), frame: i }).collect());
+        s
+    }
+
+    #[test]
+    fn roundtrip() {
+        let s = seq();
+        let back = from_slice(to_json(&s).as_bytes(), Path::new("x.json")).unwrap();
+        assert_eq!(back, s);
+    }
+
+    #[test]
+    fn rejects_nan_wrong_joint_count_and_skeleton() {
+        let p = Path::new("bad.json");
+        let good = to_json(&seq());
+        assert!(good.contains("[0.0,100.25,1.0]"), "{good}");
+        let nan = good.replacen("[0.0,100.25,1.0]", "[0.0,100.25,null]", 1);
+        let e = from_slice(nan.as_bytes(), p).unwrap_err().to_string();
+        assert!(e.contains("non-finite") && e.contains("frame 0, joint 0"), "{e}");
+        let short = r#"{"fps":24,"skeleton":"coco18","width":512,"height":512,"frames":[[[1,2,1]]]}"#;
+        let e = from_slice(short.as_bytes(), p).unwrap_err().to_string();
+        assert!(e.contains("bad.json") && e.contains("18 joints"), "{e}");
+        let body25 = to_json(&seq()).replace("coco18", "body25");
+        assert!(from_slice(body25.as_bytes(), p).unwrap_err().to_string().contains("coco18"));
+    }
+}

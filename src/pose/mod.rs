@@ -1,0 +1,81 @@
+//! Pose stage: pose files and corpora in, [`Sequence`] (COCO-18 on a 512×512 canvas) out;
+//! cleaning, normalising and resampling to the working frame rate.
+
+pub mod clean;
+pub mod format;
+pub mod normalize;
+pub mod openpose;
+pub mod skeleton;
+pub mod tang2018;
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+pub use skeleton::{Joint, NUM_JOINTS};
+
+/// One frame: 18 joints `[x, y, confidence]` in canvas pixels, y down. Confidence 0 = missing.
+pub type Frame = [[f32; 3]; NUM_JOINTS];
+
+/// Where an output frame came from: the source dance and its frame.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Provenance {
+    pub dance: String,
+    pub frame: usize,
+}
+
+/// A pose sequence at a fixed frame rate. The pose file (see [`format`]) is its JSON form.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sequence {
+    pub fps: f64,
+    pub width: u32,
+    pub height: u32,
+    pub frames: Vec<Frame>,
+    /// Music beat times in seconds, if known.
+    pub beats: Option<Vec<f64>>,
+    /// Per frame, where it came from, if known.
+    pub provenance: Option<Vec<Provenance>>,
+}
+
+impl Sequence {
+    pub fn new(fps: f64, width: u32, height: u32, frames: Vec<Frame>) -> Self {
+        Sequence { fps, width, height, frames, beats: None, provenance: None }
+    }
+
+    pub fn len(&self) -> usize {
+        self.frames.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.frames.is_empty()
+    }
+
+    pub fn duration_secs(&self) -> f64 {
+        self.frames.len() as f64 / self.fps
+    }
+}
+
+/// Errors of the pose stage. Every variant names the file.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PoseError {
+    #[error("{}: {source}", path.display())]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("{}: {reason}", path.display())]
+    Parse { path: PathBuf, reason: String },
+    #[error("{}: non-finite value (NaN or infinity) at frame {frame}, joint {joint}", path.display())]
+    NonFinite { path: PathBuf, frame: usize, joint: usize },
+    #[error("{}: expected {expected}, found {found}", path.display())]
+    Shape { path: PathBuf, expected: String, found: String },
+    #[error("{}: no frames", path.display())]
+    Empty { path: PathBuf },
+}
+
+impl PoseError {
+    pub(crate) fn io(path: &std::path::Path, e: std::io::Error) -> Self {
+        PoseError::Io { path: path.into(), source: e }
+    }
+    pub(crate) fn parse(path: &std::path::Path, reason: impl Into<String>) -> Self {
+        PoseError::Parse { path: path.into(), reason: reason.into() }
+    }
+}
