@@ -102,3 +102,16 @@ mod tests {
         assert_eq!(fs::read(&p).unwrap(), b"old");
     }
 }
+
+/// Writes an RGB8 image as PNG (atomically).
+pub fn write_png_rgb(path: &Path, width: u32, height: u32, rgb: &[u8]) -> Result<()> {
+    let mut buf = Vec::new();
+    {
+        let mut enc = png::Encoder::new(&mut buf, width, height);
+        enc.set_color(png::ColorType::Rgb);
+        enc.set_depth(png::BitDepth::Eight);
+        let mut w = enc.write_header().map_err(|e| Error::Invalid(format!("{}: {e}", path.display())))?;
+        w.write_image_data(rgb).map_err(|e| Error::Invalid(format!("{}: {e}", path.display())))?;
+    }
+    write_atomic(path, &buf)
+}

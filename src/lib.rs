@@ -9,6 +9,7 @@ pub mod corpus;
 pub mod error;
 pub mod io;
 pub mod pose;
+pub mod render;
 pub mod units;
 
 pub use error::{Error, Result};

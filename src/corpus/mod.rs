@@ -211,8 +211,20 @@ pub fn load_dance(dir: &Path, format: CorpusFormat, cfg: &CorpusConfig) -> Resul
 /// Loads every dance of a corpus (in parallel). Dances that fail are returned beside the corpus,
 /// so a caller can report them (`path: error`) and go on; no dance at all is an error.
 pub fn load(root: &Path, cfg: &CorpusConfig) -> Result<(Corpus, Vec<CorpusError>), CorpusError> {
+    load_with_progress(root, cfg, &|| {})
+}
+
+/// [`load`], calling `tick` as each dance finishes.
+pub fn load_with_progress(root: &Path, cfg: &CorpusConfig, tick: &(dyn Fn() + Sync)) -> Result<(Corpus, Vec<CorpusError>), CorpusError> {
     let (format, dirs) = scan(root)?;
-    let results: Vec<Result<Dance, CorpusError>> = dirs.par_iter().map(|d| load_dance(d, format, cfg)).collect();
+    let results: Vec<Result<Dance, CorpusError>> = dirs
+        .par_iter()
+        .map(|d| {
+            let r = load_dance(d, format, cfg);
+            tick();
+            r
+        })
+        .collect();
     let mut dances = Vec::new();
     let mut failed = Vec::new();
     for r in results {

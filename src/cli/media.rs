@@ -1,0 +1,176 @@
+//! `beats`, `mfcc`, `poses`, `draw`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use clap::{Args, ValueEnum};
+
+use choreo::audio::{self, BeatConfig, BeatMethod, MfccConfig};
+use choreo::pose::{format, normalize, openpose, tang2018};
+use choreo::render::{draw_frame, Canvas};
+use choreo::units::DEFAULT_FPS;
+
+#[derive(Args)]
+pub struct BeatsArgs {
+    /// Song file (wav, mp3, ogg, flac; anything else through ffmpeg).
+    pub song: PathBuf,
+    /// Print JSON {"bpm": .., "beats": [..]} instead of one time per line.
+    #[arg(long)]
+    pub json: bool,
+    /// Tracker: `dp` (offline dynamic programming, default) or `aubio:ONSET` (e.g. aubio:specflux).
+    #[arg(long, default_value = "dp")]
+    pub method: String,
+}
+
+pub fn parse_method(s: &str) -> anyhow::Result<BeatMethod> {
+    match s.split_once(':') {
+        None if s == "dp" => Ok(BeatMethod::Dp),
+        None if s == "aubio" => Ok(BeatMethod::Aubio { onset: "specflux".into() }),
+        Some(("aubio", onset)) => Ok(BeatMethod::Aubio { onset: onset.into() }),
+        _ => bail!("--method must be `dp` or `aubio:ONSET`, got {s:?}"),
+    }
+}
+
+pub fn beats(a: BeatsArgs) -> anyhow::Result<ExitCode> {
+    let cfg = BeatConfig { method: parse_method(&a.method)?, ..BeatConfig::default() };
+    let song = audio::decode(&a.song)?;
+    let b = audio::detect_beats(&song, &cfg)?;
+    if b.beats.is_empty() {
+        eprintln!("choreo: warning: {}: no beats found (silent or arrhythmic audio)", a.song.display());
+    }
+    if a.json {
+        println!("{}", serde_json::to_string(&b)?);
+    } else {
+        for t in &b.beats {
+            println!("{t:.3}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Args)]
+pub struct MfccArgs {
+    /// Song file.
+    pub song: PathBuf,
+    /// Frames per second: one MFCC row per video frame (window = step = 1/fps s).
+    #[arg(long, default_value_t = DEFAULT_FPS)]
+    pub fps: f64,
+    /// Output .npy (T×13 float32).
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+pub fn mfcc(a: MfccArgs) -> anyhow::Result<ExitCode> {
+    let fps = super::check_fps(a.fps)?;
+    let song = audio::decode(&a.song)?;
+    let m = audio::mfcc(&song, &MfccConfig { fps, ..MfccConfig::default() });
+    choreo::io::write_atomic(&a.out, &choreo::io::npy_f32(&m.data, m.frames(), m.numcep))?;
+    eprintln!("{}: {} frames × {} coefficients", a.out.display(), m.frames(), m.numcep);
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Layout {
+    Coco18,
+    Body25,
+}
+
+#[derive(Args)]
+#[group(id = "input", required = true, multiple = false)]
+pub struct PosesInput {
+    /// A folder of OpenPose per-frame JSON (`pose_keypoints_2d`, BODY_25 or COCO-18).
+    #[arg(long, group = "input")]
+    pub openpose_dir: Option<PathBuf>,
+    /// A Tang2018 dance folder (skeletons.json + config.json).
+    #[arg(long, group = "input")]
+    pub tang2018: Option<PathBuf>,
+    /// A choreo pose file (to convert to an OpenPose folder or another fps).
+    #[arg(long, group = "input")]
+    pub poses: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct PosesArgs {
+    #[command(flatten)]
+    pub input: PosesInput,
+    /// Frame rate of the OpenPose input.
+    #[arg(long, default_value_t = 30.0)]
+    pub source_fps: f64,
+    /// Image size of the OpenPose input, WIDTHxHEIGHT (default: the extent of the points).
+    #[arg(long)]
+    pub source_size: Option<String>,
+    /// Working frame rate of the output.
+    #[arg(long, default_value_t = DEFAULT_FPS)]
+    pub fps: f64,
+    /// Output: a .json pose file, or a folder (ending in /) for OpenPose per-frame JSON.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Layout when writing an OpenPose folder.
+    #[arg(long, value_enum, default_value = "coco18")]
+    pub layout: Layout,
+}
+
+pub fn poses(a: PosesArgs) -> anyhow::Result<ExitCode> {
+    let fps = super::check_fps(a.fps)?;
+    let seq = if let Some(dir) = &a.input.openpose_dir {
+        let size = match &a.source_size {
+            Some(s) => {
+                let (w, h) = s.split_once('x').context("--source-size must be WIDTHxHEIGHT")?;
+                Some((w.parse().context("--source-size width")?, h.parse().context("--source-size height")?))
+            }
+            None => None,
+        };
+        let raw = openpose::read_dir(dir, super::check_fps(a.source_fps)?, size)?;
+        normalize::resample(&normalize::fit_canvas(&raw, 512), fps)
+    } else if let Some(dir) = &a.input.tang2018 {
+        tang2018::load_dance(dir, fps)?.0
+    } else if let Some(p) = &a.input.poses {
+        normalize::resample(&format::read(p)?, fps)
+    } else {
+        bail!("give one of --openpose-dir, --tang2018, --poses");
+    };
+    let as_dir = a.out.to_string_lossy().ends_with('/') || a.out.is_dir();
+    if as_dir {
+        let layout = match a.layout {
+            Layout::Coco18 => openpose::OpenPoseLayout::Coco18,
+            Layout::Body25 => openpose::OpenPoseLayout::Body25,
+        };
+        let stem = a.out.file_name().map(|s| s.to_string_lossy().to_string()).unwrap_or_else(|| "choreo".into());
+        openpose::write_dir(&seq, &a.out, &stem, layout)?;
+    } else {
+        format::write(&seq, &a.out)?;
+    }
+    eprintln!("{}: {} frames at {} fps", a.out.display(), seq.len(), seq.fps);
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Args)]
+pub struct DrawArgs {
+    /// A choreo pose file.
+    #[arg(long)]
+    pub poses: PathBuf,
+    /// Frame index.
+    #[arg(long, default_value_t = 0)]
+    pub frame: usize,
+    /// Output PNG.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Width and height of the picture in pixels.
+    #[arg(long, default_value_t = 512)]
+    pub size: u32,
+}
+
+pub fn draw(a: DrawArgs) -> anyhow::Result<ExitCode> {
+    let seq = format::read(&a.poses)?;
+    let Some(frame) = seq.frames.get(a.frame) else {
+        bail!("{}: frame {} out of range (the file has {} frames)", a.poses.display(), a.frame, seq.len());
+    };
+    if a.size == 0 || a.size > 8192 {
+        bail!("--size must be in 1..=8192");
+    }
+    let mut c = Canvas::black(a.size, a.size);
+    draw_frame(frame, seq.width, seq.height, &mut c);
+    choreo::io::write_png_rgb(&a.out, c.width, c.height, &c.rgb)?;
+    Ok(ExitCode::SUCCESS)
+}

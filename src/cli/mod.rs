@@ -1,0 +1,53 @@
+//! Flags → library config structs → calls. No clap types leave this module.
+
+mod corpus;
+mod media;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "choreo", version, about = "Turns a song into a dance: learns music–movement pairs from a dance corpus, retrieves and stitches pose fragments, aligns them to the beat.")]
+pub struct Args {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Print the beat times of a song, one per line (seconds), or JSON with --json.
+    #[command(after_help = "Example:\n  choreo beats song.mp3 --json\n  choreo beats song.ogg --method aubio:specflux")]
+    Beats(media::BeatsArgs),
+    /// Write the MFCC features of a song (one 13-d row per video frame) as a T×13 float32 .npy.
+    #[command(after_help = "Example:\n  choreo mfcc song.mp3 --fps 24 --out song.npy")]
+    Mfcc(media::MfccArgs),
+    /// Inspect a dance corpus.
+    #[command(subcommand)]
+    Corpus(corpus::CorpusCommand),
+    /// Convert poses to a choreo pose file (or an OpenPose folder): from OpenPose JSON or a Tang2018 dance.
+    #[command(after_help = "Example:\n  choreo poses --tang2018 ../shared/data/tang2018/DANCE_W_1 --out w1.json\n  choreo poses --openpose-dir clip/keypoints --source-fps 30 --out clip.json\n  choreo poses --poses w1.json --out w1_openpose/ --layout body25")]
+    Poses(media::PosesArgs),
+    /// Draw one frame of a pose file as an OpenPose-style limb map (PNG).
+    #[command(after_help = "Example:\n  choreo draw --poses w1.json --frame 0 --out w1_0.png")]
+    Draw(media::DrawArgs),
+}
+
+pub fn run() -> anyhow::Result<ExitCode> {
+    let args = Args::parse();
+    match args.command {
+        Command::Beats(a) => media::beats(a),
+        Command::Mfcc(a) => media::mfcc(a),
+        Command::Corpus(c) => corpus::run(c),
+        Command::Poses(a) => media::poses(a),
+        Command::Draw(a) => media::draw(a),
+    }
+}
+
+/// Validates a working frame rate flag.
+pub fn check_fps(fps: f64) -> anyhow::Result<f64> {
+    if !(fps.is_finite() && fps > 0.0 && fps <= 240.0) {
+        anyhow::bail!("--fps must be in (0, 240], got {fps}");
+    }
+    Ok(fps)
+}
