@@ -58,6 +58,7 @@ fn decode_symphonia(path: &Path, ext: &str) -> Result<Audio, AudioError> {
         .ok_or_else(|| fmt_err("no audio codec parameters".into()))?
         .clone();
     let track_id = track.id;
+    let declared_frames = track.num_frames;
     let mut decoder = symphonia::default::get_codecs()
         .make_audio_decoder(&params, &AudioDecoderOptions::default())
         .map_err(|e| fmt_err(format!("unsupported codec: {e}")))?;
@@ -67,12 +68,16 @@ fn decode_symphonia(path: &Path, ext: &str) -> Result<Audio, AudioError> {
     let mut planes: Vec<Vec<f32>> = Vec::new();
     let mut decoded_packets = 0usize;
     let mut bad_packets = 0usize;
+    let mut cut_short: Option<String> = None;
     loop {
         let packet = match format.next_packet() {
             Ok(Some(p)) => p,
             Ok(None) => break,
-            // A truncated file ends in an unexpected EOF: keep what decoded, judged below.
-            Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
+            // A clean end of stream is Ok(None); an unexpected EOF mid-packet means the file was cut.
+            Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                cut_short = Some("file ends in the middle of a packet".into());
+                break;
+            }
             Err(SymError::ResetRequired) => break,
             Err(e) => {
                 if decoded_packets == 0 {
@@ -114,6 +119,23 @@ fn decode_symphonia(path: &Path, ext: &str) -> Result<Audio, AudioError> {
     }
     if rate == 0 {
         return Err(fmt_err("unknown sample rate".into()));
+    }
+    // The container says how long the stream is (wav data chunk, mp3 Xing/LAME header, flac
+    // STREAMINFO): decoding much less than that means the file was truncated.
+    if let Some(n) = declared_frames.filter(|&n| n > 0) {
+        if (mono.len() as f64) < 0.98 * n as f64 - rate as f64 * 0.1 {
+            cut_short = Some(format!(
+                "decoded {:.1} s of the {:.1} s the header declares",
+                mono.len() as f64 / rate as f64,
+                n as f64 / rate as f64
+            ));
+        }
+    }
+    if let Some(reason) = cut_short {
+        return Err(AudioError::Corrupt { path: path.into(), reason: format!("truncated: {reason}") });
+    }
+    if bad_packets > 0 && bad_packets * 20 > decoded_packets {
+        return Err(AudioError::Corrupt { path: path.into(), reason: format!("{bad_packets} of {} packets failed to decode", bad_packets + decoded_packets) });
     }
     Ok(Audio { samples: mono, sample_rate: rate, path: path.into() })
 }
