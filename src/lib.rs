@@ -10,6 +10,7 @@ pub mod error;
 pub mod io;
 pub mod pose;
 pub mod render;
+pub mod runtime;
 pub mod units;
 
 pub use error::{Error, Result};

@@ -10,8 +10,7 @@
 use std::sync::Arc;
 
 use rayon::prelude::*;
-use rustfft::num_complex::Complex;
-use rustfft::{Fft, FftPlanner};
+use realfft::{RealFftPlanner, RealToComplex};
 
 use super::Audio;
 
@@ -165,37 +164,48 @@ pub fn mfcc_samples(samples: &[f32], sample_rate: u32, cfg: &MfccConfig) -> Mfcc
             }
         })
         .collect();
-    let fft: Arc<dyn Fft<f64>> = FftPlanner::new().plan_fft_forward(nfft);
-    // Pre-emphasised sample n (python_speech_features: y[0] = x[0], y[n] = x[n] - a x[n-1]).
-    let pre = |n: usize| -> f64 {
-        if n >= slen {
-            0.0
-        } else if n == 0 {
-            samples[0] as f64
-        } else {
-            samples[n] as f64 - cfg.preemph * samples[n - 1] as f64
-        }
-    };
+    // A real FFT in f32 (SIMD, half the work of a complex one); power spectrum and filterbank in
+    // f32 with several accumulators so they vectorise; logs, DCT and lifter in f64.
+    let fft: Arc<dyn RealToComplex<f32>> = RealFftPlanner::<f32>::new().plan_fft_forward(nfft);
+    // Pre-emphasis as python_speech_features: y[0] = x[0], y[n] = x[n] - a x[n-1].
+    let preemph = cfg.preemph as f32;
+    let fb32: Vec<(usize, Vec<f32>)> = fb_sparse.iter().map(|(f, w)| (*f, w.iter().map(|&x| x as f32).collect())).collect();
+    let inv_nfft = 1.0 / nfft as f32;
     let numcep = cfg.numcep;
     let rows: Vec<Vec<f32>> = (0..numframes)
         .into_par_iter()
+        .with_min_len(64)
         .map_init(
-            || (vec![Complex::new(0.0, 0.0); nfft], vec![Complex::new(0.0, 0.0); fft.get_inplace_scratch_len()]),
-            |(buf, scratch), f| {
+            || (fft.make_input_vec(), fft.make_output_vec(), fft.make_scratch_vec(), vec![0.0f32; nfft / 2 + 1]),
+            |(input, spec, scratch, pspec), f| {
                 let start = f * step;
-                for (i, c) in buf.iter_mut().enumerate() {
-                    *c = if i < frame_len { Complex::new(pre(start + i), 0.0) } else { Complex::new(0.0, 0.0) };
+                let end = (start + frame_len).min(slen);
+                let len = end - start;
+                if start == 0 {
+                    input[0] = samples[0];
+                    for i in 1..len {
+                        input[i] = samples[i] - preemph * samples[i - 1];
+                    }
+                } else {
+                    let (cur, prev) = (&samples[start..end], &samples[start - 1..end - 1]);
+                    for ((o, c), p) in input[..len].iter_mut().zip(cur).zip(prev) {
+                        *o = c - preemph * p;
+                    }
                 }
-                fft.process_with_scratch(buf, scratch);
-                let pspec: Vec<f64> = buf[..nfft / 2 + 1].iter().map(|c| c.norm_sqr() / nfft as f64).collect();
-                let mut energy: f64 = pspec.iter().sum();
+                input[len..].fill(0.0);
+                // Lengths are fixed by the plan, so this cannot fail.
+                let _ = fft.process_with_scratch(input, spec, scratch);
+                for (p, c) in pspec.iter_mut().zip(spec.iter()) {
+                    *p = (c.re * c.re + c.im * c.im) * inv_nfft;
+                }
+                let mut energy = sum8(pspec) as f64;
                 if energy == 0.0 {
                     energy = f64::EPSILON;
                 }
-                let logfb: Vec<f64> = fb_sparse
+                let logfb: Vec<f64> = fb32
                     .iter()
                     .map(|(first, w)| {
-                        let e: f64 = w.iter().zip(&pspec[*first..]).map(|(a, b)| a * b).sum();
+                        let e = dot8(w, &pspec[*first..*first + w.len()]) as f64;
                         if e == 0.0 { f64::EPSILON } else { e }.ln()
                     })
                     .collect();
@@ -210,6 +220,32 @@ pub fn mfcc_samples(samples: &[f32], sample_rate: u32, cfg: &MfccConfig) -> Mfcc
         )
         .collect();
     Mfcc { data: rows.concat(), numcep, step, sample_rate }
+}
+
+/// Sum with eight independent accumulators (vectorises; f32 error ~1e-6 relative here).
+fn sum8(x: &[f32]) -> f32 {
+    let mut acc = [0.0f32; 8];
+    let chunks = x.chunks_exact(8);
+    let rest: f32 = chunks.remainder().iter().sum();
+    for c in chunks {
+        for k in 0..8 {
+            acc[k] += c[k];
+        }
+    }
+    acc.iter().sum::<f32>() + rest
+}
+
+/// Dot product with eight independent accumulators.
+fn dot8(a: &[f32], b: &[f32]) -> f32 {
+    let mut acc = [0.0f32; 8];
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let rest: f32 = ca.remainder().iter().zip(cb.remainder()).map(|(x, y)| x * y).sum();
+    for (x, y) in ca.zip(cb) {
+        for k in 0..8 {
+            acc[k] += x[k] * y[k];
+        }
+    }
+    acc.iter().sum::<f32>() + rest
 }
 
 /// Orthonormal DCT-II basis rows (scipy's `dct(type=2, norm='ortho')`), first `numcep` of `n`.

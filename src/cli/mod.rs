@@ -31,6 +31,9 @@ pub enum Command {
     /// Draw one frame of a pose file as an OpenPose-style limb map (PNG).
     #[command(after_help = "Example:\n  choreo draw --poses w1.json --frame 0 --out w1_0.png")]
     Draw(media::DrawArgs),
+    /// Check that ffmpeg and ONNX Runtime are found (what tools/setup.sh installs).
+    #[command(after_help = "Example:\n  choreo doctor")]
+    Doctor,
 }
 
 pub fn run() -> anyhow::Result<ExitCode> {
@@ -41,6 +44,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Corpus(c) => corpus::run(c),
         Command::Poses(a) => media::poses(a),
         Command::Draw(a) => media::draw(a),
+        Command::Doctor => doctor(),
     }
 }
 
@@ -50,4 +54,23 @@ pub fn check_fps(fps: f64) -> anyhow::Result<f64> {
         anyhow::bail!("--fps must be in (0, 240], got {fps}");
     }
     Ok(fps)
+}
+
+fn doctor() -> anyhow::Result<ExitCode> {
+    let mut ok = true;
+    match choreo::runtime::ffmpeg_version() {
+        Some(v) => println!("ffmpeg: {v}"),
+        None => {
+            ok = false;
+            println!("ffmpeg: not found (run tools/setup.sh)");
+        }
+    }
+    match choreo::runtime::onnxruntime_library() {
+        Some(p) => println!("onnxruntime: {}", p.display()),
+        None => {
+            ok = false;
+            println!("onnxruntime: libonnxruntime.so {} not found in vendor/onnxruntime (run tools/setup.sh)", choreo::runtime::ORT_VERSION);
+        }
+    }
+    Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }

@@ -3,7 +3,7 @@ use super::util::*;
 #[test]
 fn every_command_has_an_example_in_help() {
     let d = tempfile::tempdir().unwrap();
-    for cmd in [&["beats"][..], &["mfcc"], &["poses"], &["draw"], &["corpus", "stats"]] {
+    for cmd in [&["beats"][..], &["mfcc"], &["poses"], &["draw"], &["doctor"], &["corpus", "stats"]] {
         let mut args = cmd.to_vec();
         args.push("--help");
         let o = choreo(d.path(), &args);

@@ -11,12 +11,14 @@ fn y(f: &Frame, j: Joint) -> f32 {
     f[j as usize][1]
 }
 
-/// The most upright frame: largest nose-to-feet height with the nose visible.
+/// A standing frame seen from the front: among frames with the face visible and within 3 % of
+/// the largest nose-to-feet height, the one with the widest shoulders.
 fn standing_frame(frames: &[Frame]) -> usize {
-    (0..frames.len())
-        .filter(|&t| frames[t][0][2] > 0.0)
-        .max_by(|&a, &b| frame_height(&frames[a]).unwrap_or(0.0).total_cmp(&frame_height(&frames[b]).unwrap_or(0.0)))
-        .expect("a frame with the face visible")
+    let h = |t: usize| frame_height(&frames[t]).unwrap_or(0.0);
+    let facing: Vec<usize> = (0..frames.len()).filter(|&t| frames[t][0][2] > 0.0).collect();
+    let tallest = facing.iter().map(|&t| h(t)).fold(0.0f32, f32::max);
+    let width = |t: usize| (frames[t][2][0] - frames[t][5][0]).abs();
+    facing.into_iter().filter(|&t| h(t) >= 0.97 * tallest).max_by(|&a, &b| width(a).total_cmp(&width(b))).expect("a frame with the face visible")
 }
 
 #[test]

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# choreo set-up for a fresh Debian machine: installs everything the project needs, then builds.
+#   1. ffmpeg (Debian package): non-native audio formats, video in and out.
+#   2. ONNX Runtime 1.31.1: libonnxruntime.so from the PyPI wheel, unpacked into vendor/onnxruntime/
+#      (the binary looks there by itself, relative to its own path).
+#   3. The release build (target/release/choreo).
+# Re-running is cheap: every step is skipped when already done.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+ORT_VERSION=1.31.1
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "system packages (ffmpeg)"
+if ! command -v ffmpeg >/dev/null 2>&1 || ! command -v ffprobe >/dev/null 2>&1; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends ffmpeg
+fi
+ffmpeg -version | head -n1
+
+step "ONNX Runtime $ORT_VERSION (PyPI wheel → vendor/onnxruntime)"
+ORT_DIR="$ROOT/vendor/onnxruntime"
+if [ ! -f "$ORT_DIR/libonnxruntime.so.$ORT_VERSION" ]; then
+  PY=$(command -v python3 || command -v python)
+  TMP=$(mktemp -d)
+  trap 'rm -rf "$TMP"' EXIT
+  "$PY" -m pip download -q --no-deps --only-binary=:all: "onnxruntime==$ORT_VERSION" -d "$TMP"
+  WHEEL=$(ls "$TMP"/onnxruntime-*.whl | head -n1)
+  mkdir -p "$ORT_DIR.partial"
+  "$PY" - "$WHEEL" "$ORT_DIR.partial" <<'PY'
+import sys, zipfile, os
+whl, out = sys.argv[1], sys.argv[2]
+with zipfile.ZipFile(whl) as z:
+    for n in z.namelist():
+        base = os.path.basename(n)
+        if n.startswith("onnxruntime/capi/") and base.startswith("libonnxruntime"):
+            with z.open(n) as src, open(os.path.join(out, base), "wb") as dst:
+                dst.write(src.read())
+PY
+  ln -sf "libonnxruntime.so.$ORT_VERSION" "$ORT_DIR.partial/libonnxruntime.so"
+  rm -rf "$ORT_DIR" && mv "$ORT_DIR.partial" "$ORT_DIR"
+fi
+ls "$ORT_DIR"
+
+step "release build"
+cargo build --release --locked 2>&1 | tail -n 3
+"$ROOT/target/release/choreo" doctor
+
+echo
+echo "set-up done: target/release/choreo"
