@@ -15,6 +15,10 @@ pub enum Error {
     Pose(#[from] crate::pose::PoseError),
     #[error(transparent)]
     Corpus(#[from] crate::corpus::CorpusError),
+    #[error(transparent)]
+    Render(#[from] crate::render::RenderError),
+    #[error(transparent)]
+    Model(#[from] crate::model::ModelError),
     #[error("{}: {source}", path.display())]
     Io { path: PathBuf, source: std::io::Error },
     #[error("{0}")]

@@ -8,6 +8,7 @@ pub mod audio;
 pub mod corpus;
 pub mod error;
 pub mod io;
+pub mod model;
 pub mod pose;
 pub mod render;
 pub mod runtime;

@@ -88,6 +88,9 @@ pub struct PosesInput {
     /// A choreo pose file (to convert to an OpenPose folder or another fps).
     #[arg(long, group = "input")]
     pub poses: Option<PathBuf>,
+    /// A video (any format ffmpeg reads): poses detected with MoveNet.
+    #[arg(long, group = "input")]
+    pub video: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -109,6 +112,12 @@ pub struct PosesArgs {
     /// Layout when writing an OpenPose folder.
     #[arg(long, value_enum, default_value = "coco18")]
     pub layout: Layout,
+    /// Pose model for --video: a .onnx path, or `thunder` (default) / `lightning` from models/.
+    #[arg(long)]
+    pub model: Option<String>,
+    /// Where the pose model runs (--video).
+    #[arg(long, value_enum, default_value = "auto")]
+    pub device: super::video::DeviceArg,
 }
 
 pub fn poses(a: PosesArgs) -> anyhow::Result<ExitCode> {
@@ -127,8 +136,10 @@ pub fn poses(a: PosesArgs) -> anyhow::Result<ExitCode> {
         tang2018::load_dance(dir, fps)?.0
     } else if let Some(p) = &a.input.poses {
         normalize::resample(&format::read(p)?, fps)
+    } else if let Some(v) = &a.input.video {
+        super::video::poses_from_video(v, a.model.as_deref(), a.device, fps)?
     } else {
-        bail!("give one of --openpose-dir, --tang2018, --poses");
+        bail!("give one of --openpose-dir, --tang2018, --poses, --video");
     };
     let as_dir = a.out.to_string_lossy().ends_with('/') || a.out.is_dir();
     if as_dir {

@@ -2,6 +2,8 @@
 
 mod corpus;
 mod media;
+mod model;
+mod video;
 
 use std::process::ExitCode;
 
@@ -25,12 +27,21 @@ pub enum Command {
     /// Inspect a dance corpus.
     #[command(subcommand)]
     Corpus(corpus::CorpusCommand),
-    /// Convert poses to a choreo pose file (or an OpenPose folder): from OpenPose JSON or a Tang2018 dance.
-    #[command(after_help = "Example:\n  choreo poses --tang2018 ../shared/data/tang2018/DANCE_W_1 --out w1.json\n  choreo poses --openpose-dir clip/keypoints --source-fps 30 --out clip.json\n  choreo poses --poses w1.json --out w1_openpose/ --layout body25")]
+    /// Convert poses to a choreo pose file (or an OpenPose folder): from a video, OpenPose JSON or a Tang2018 dance.
+    #[command(after_help = "Example:\n  choreo poses --video dance.mp4 --out dance.json\n  choreo poses --video dance.mp4 --model lightning --device cpu --out dance.json\n  choreo poses --tang2018 ../shared/data/tang2018/DANCE_W_1 --out w1.json\n  choreo poses --openpose-dir clip/keypoints --source-fps 30 --out clip.json\n  choreo poses --poses w1.json --out w1_openpose/ --layout body25")]
     Poses(media::PosesArgs),
     /// Draw one frame of a pose file as an OpenPose-style limb map (PNG).
     #[command(after_help = "Example:\n  choreo draw --poses w1.json --frame 0 --out w1_0.png")]
     Draw(media::DrawArgs),
+    /// Render a pose file as an mp4 (OpenPose-style limb map, H.264) with the song (AAC), as long as the poses.
+    #[command(after_help = "Example:\n  choreo render --poses dance.json --song song.mp3 --out dance.mp4\n  choreo render --poses dance.json --song song.ogg --start 12.5 --size 720 --out dance.mp4")]
+    Render(video::RenderArgs),
+    /// Train the audio and pose encoders (DanceIt's matching network) on a corpus.
+    #[command(after_help = "Example:\n  choreo train --corpus ../shared/data/tang2018 --out models/encoders.safetensors --epochs 40 --seed 0 --report train.json")]
+    Train(model::TrainArgs),
+    /// Embed a song's clips or a pose file's fragments with the trained encoders (N×16 .npy).
+    #[command(after_help = "Example:\n  choreo embed --model models/encoders.safetensors --audio song.mp3 --out song_emb.npy\n  choreo embed --poses dance.json --out dance_emb.npy")]
+    Embed(model::EmbedArgs),
     /// Check that ffmpeg and ONNX Runtime are found (what tools/setup.sh installs).
     #[command(after_help = "Example:\n  choreo doctor")]
     Doctor,
@@ -44,7 +55,10 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Corpus(c) => corpus::run(c),
         Command::Poses(a) => media::poses(a),
         Command::Draw(a) => media::draw(a),
+        Command::Render(a) => video::render(a),
         Command::Doctor => doctor(),
+        Command::Train(a) => model::train(a),
+        Command::Embed(a) => model::embed(a),
     }
 }
 

@@ -7,9 +7,13 @@
 //! - **OpenPose**: `<dance>/{keypoints/*.json, audio.<ext>, config.json}`, where config.json is
 //!   `{"fps": 30, "width": 1920, "height": 1080, "start_seconds": 0.0, "genre": "waltz"}`
 //!   (fps required; the rest optional). Poses are letterboxed onto the 512 canvas.
+//! - **Video**: video files (mp4, mkv, webm, avi, mov) side by side, one dance each: poses
+//!   detected with MoveNet and cached in `.choreo-cache/`, music from the video's audio track.
+//!   See [`video`].
 
 pub mod fragment;
 pub mod stats;
+pub mod video;
 
 use std::path::{Path, PathBuf};
 
@@ -17,6 +21,7 @@ use rayon::prelude::*;
 use serde::Deserialize;
 
 use crate::pose::clean::{clean, CleanConfig, CleanStats};
+use crate::pose::movenet::MoveNetConfig;
 use crate::pose::{normalize, openpose, tang2018, PoseError, Sequence};
 
 pub use fragment::{fragments, Fragment, FragmentConfig};
@@ -29,6 +34,7 @@ pub const CANVAS: u32 = 512;
 pub enum CorpusFormat {
     Tang2018,
     OpenPose,
+    Video,
 }
 
 impl std::fmt::Display for CorpusFormat {
@@ -36,6 +42,7 @@ impl std::fmt::Display for CorpusFormat {
         f.write_str(match self {
             CorpusFormat::Tang2018 => "tang2018",
             CorpusFormat::OpenPose => "openpose",
+            CorpusFormat::Video => "video",
         })
     }
 }
@@ -45,20 +52,25 @@ pub struct CorpusConfig {
     /// Working frame rate every dance is resampled to.
     pub fps: f64,
     pub clean: CleanConfig,
+    /// Pose estimator for a video corpus.
+    pub movenet: MoveNetConfig,
+    /// Where a video corpus caches detected poses and audio (default `<corpus>/.choreo-cache`).
+    pub cache_dir: Option<PathBuf>,
 }
 
 impl Default for CorpusConfig {
     fn default() -> Self {
-        CorpusConfig { fps: crate::units::DEFAULT_FPS, clean: CleanConfig::default() }
+        CorpusConfig { fps: crate::units::DEFAULT_FPS, clean: CleanConfig::default(), movenet: MoveNetConfig::default(), cache_dir: None }
     }
 }
 
 /// One dance of a corpus, cleaned and at the working frame rate.
 #[derive(Debug, Clone)]
 pub struct Dance {
-    /// Folder name, e.g. `DANCE_W_1`.
+    /// Folder name, e.g. `DANCE_W_1` (a video's file stem).
     pub name: String,
     pub genre: String,
+    /// The dance folder (the video file, in a video corpus).
     pub dir: PathBuf,
     pub poses: Sequence,
     /// Frames kept by the cleaner (fragments are cut only from runs of kept frames).
@@ -90,7 +102,7 @@ pub struct Corpus {
 pub enum CorpusError {
     #[error("{}: {source}", path.display())]
     Io { path: PathBuf, source: std::io::Error },
-    #[error("{}: no dances found (expected Tang2018 DANCE_<G>_<n> folders with skeletons.json, or OpenPose folders with keypoints/ and an audio file)", path.display())]
+    #[error("{}: no dances found (expected Tang2018 DANCE_<G>_<n> folders with skeletons.json, OpenPose folders with keypoints/ and an audio file, or video files)", path.display())]
     NoDances { path: PathBuf },
     #[error("{}: {reason}", path.display())]
     Invalid { path: PathBuf, reason: String },
@@ -168,7 +180,16 @@ pub fn scan(root: &Path) -> Result<(CorpusFormat, Vec<PathBuf>), CorpusError> {
         (false, true) => Ok((CorpusFormat::Tang2018, tang)),
         (true, false) => Ok((CorpusFormat::OpenPose, op)),
         (false, false) => Err(CorpusError::Invalid { path: root.into(), reason: "mixes Tang2018 and OpenPose dances; use one format per corpus".into() }),
-        (true, true) => Err(CorpusError::NoDances { path: root.into() }),
+        (true, true) => {
+            let rd = std::fs::read_dir(root).map_err(|e| CorpusError::Io { path: root.into(), source: e })?;
+            let mut videos: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_file() && crate::pose::video::is_video(p)).collect();
+            videos.sort_by_key(|p| natural_key(&p.file_name().unwrap_or_default().to_string_lossy()));
+            if videos.is_empty() {
+                Err(CorpusError::NoDances { path: root.into() })
+            } else {
+                Ok((CorpusFormat::Video, videos))
+            }
+        }
     }
 }
 
@@ -184,6 +205,9 @@ struct OpenPoseConfig {
 
 /// Loads one dance folder.
 pub fn load_dance(dir: &Path, format: CorpusFormat, cfg: &CorpusConfig) -> Result<Dance, CorpusError> {
+    if format == CorpusFormat::Video {
+        return video::load_video_dance(dir, cfg);
+    }
     let name = dir.file_name().unwrap_or_default().to_string_lossy().to_string();
     let audio = find_audio(dir).ok_or_else(|| CorpusError::Dance(PoseError::parse(dir, "no audio file (mp3, wav, ogg, flac, opus, m4a) beside the poses")))?;
     let (poses, genre, audio_offset) = match format {
@@ -203,6 +227,7 @@ pub fn load_dance(dir: &Path, format: CorpusFormat, cfg: &CorpusConfig) -> Resul
             let seq = normalize::resample(&normalize::fit_canvas(&raw, CANVAS), cfg.fps);
             (seq, c.genre.unwrap_or_else(|| "unknown".into()), c.start_seconds)
         }
+        CorpusFormat::Video => return video::load_video_dance(dir, cfg),
     };
     let cleaned = clean(&poses, &cfg.clean);
     Ok(Dance { name, genre, dir: dir.into(), poses: cleaned.seq, keep: cleaned.keep, clean_stats: cleaned.stats, audio, audio_offset })

@@ -3,10 +3,12 @@
 
 pub mod clean;
 pub mod format;
+pub mod movenet;
 pub mod normalize;
 pub mod openpose;
 pub mod skeleton;
 pub mod tang2018;
+pub mod video;
 
 use std::path::PathBuf;
 
@@ -69,6 +71,24 @@ pub enum PoseError {
     Shape { path: PathBuf, expected: String, found: String },
     #[error("{}: no frames", path.display())]
     Empty { path: PathBuf },
+    /// A video ffmpeg cannot open or decode (corrupt, truncated, not a video).
+    #[error("{}: not a decodable video ({reason})", path.display())]
+    Video { path: PathBuf, reason: String },
+    /// A video without an audio track where one is needed (a video corpus).
+    #[error("{}: video has no audio track", path.display())]
+    NoAudio { path: PathBuf },
+    /// The pose estimator found nobody in any frame.
+    #[error("{}: no person found in any frame", path.display())]
+    NoPerson { path: PathBuf },
+    /// `path` is the file being processed; the missing program is named in the message.
+    #[error("{}: {program} not found; run tools/setup.sh", path.display())]
+    ToolMissing { path: PathBuf, program: String },
+    /// ONNX Runtime's shared library could not be found or loaded (`path`: where it was looked for).
+    #[error("{}: ONNX Runtime {version} library not usable ({reason}); run tools/setup.sh", path.display())]
+    Runtime { path: PathBuf, version: String, reason: String },
+    /// The pose model could not be loaded or run.
+    #[error("{}: pose model: {reason}", path.display())]
+    Model { path: PathBuf, reason: String },
 }
 
 impl PoseError {

@@ -1,6 +1,27 @@
 //! Render stage: pose frames in, RGB rasters out. `skeleton` draws the OpenPose-style coloured
-//! limb map (the raster a learned pose-to-image renderer takes as input).
+//! limb map (the raster a learned pose-to-image renderer takes as input); `video` streams those
+//! frames through ffmpeg into an H.264 mp4 with the song.
 
 pub mod skeleton;
+pub mod video;
+
+use std::path::PathBuf;
 
 pub use skeleton::{draw_frame, Canvas};
+pub use video::{render_video, RenderConfig, Renderer};
+
+/// Errors of the render stage. Every variant names the file.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RenderError {
+    #[error("{}: {source}", path.display())]
+    Io { path: PathBuf, source: std::io::Error },
+    /// `path` is the file being made; the missing program is named in the message.
+    #[error("{}: {program} not found; run tools/setup.sh", path.display())]
+    ToolMissing { path: PathBuf, program: String },
+    #[error("{}: {reason}", path.display())]
+    Invalid { path: PathBuf, reason: String },
+    /// ffmpeg failed while encoding `path`.
+    #[error("{}: encoding failed ({reason})", path.display())]
+    Encode { path: PathBuf, reason: String },
+}

@@ -1,0 +1,160 @@
+//! `train` and `embed`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use clap::Args;
+
+use choreo::corpus::{self, CorpusConfig};
+use choreo::model::{self, data, TrainConfig};
+use choreo::pose::format;
+use choreo::units::DEFAULT_FPS;
+
+#[derive(Args)]
+pub struct TrainArgs {
+    /// Corpus folder (Tang2018, OpenPose or video layout).
+    #[arg(long)]
+    pub corpus: PathBuf,
+    /// Weights file to write (a sidecar .json is written beside it).
+    #[arg(long, default_value = "models/encoders.safetensors")]
+    pub out: PathBuf,
+    #[arg(long, default_value_t = 40)]
+    pub epochs: usize,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    #[arg(long, default_value_t = 64)]
+    pub batch: usize,
+    #[arg(long, default_value_t = 1e-3)]
+    pub lr: f64,
+    /// ε of DanceIt Eq. 10: non-matching pairs are pushed past this distance.
+    #[arg(long, default_value_t = 2.0)]
+    pub margin: f32,
+    #[arg(long, default_value_t = DEFAULT_FPS)]
+    pub fps: f64,
+    #[arg(long, default_value_t = 1.0)]
+    pub fragment_secs: f64,
+    /// Evaluate on the test dances every N epochs.
+    #[arg(long, default_value_t = 5)]
+    pub eval_every: usize,
+    /// Write the full report (per-epoch figures, baselines, card) as JSON here.
+    #[arg(long)]
+    pub report: Option<PathBuf>,
+}
+
+pub fn train(a: TrainArgs) -> anyhow::Result<ExitCode> {
+    let fps = super::check_fps(a.fps)?;
+    if a.epochs == 0 {
+        bail!("--epochs must be at least 1");
+    }
+    if !(a.lr.is_finite() && a.lr > 0.0) {
+        bail!("--lr must be positive, got {}", a.lr);
+    }
+    if !(a.fragment_secs.is_finite() && a.fragment_secs > 0.0) {
+        bail!("--fragment-secs must be positive, got {}", a.fragment_secs);
+    }
+    let (c, failed) = corpus::load(&a.corpus, &CorpusConfig { fps, ..CorpusConfig::default() })?;
+    for e in &failed {
+        eprintln!("choreo: skipped: {e}");
+    }
+    let cfg = TrainConfig {
+        epochs: a.epochs,
+        batch: a.batch,
+        lr: a.lr,
+        seed: a.seed,
+        margin: a.margin,
+        fragment_secs: a.fragment_secs,
+        eval_every: a.eval_every,
+        ..TrainConfig::default()
+    };
+    eprintln!("training on {} dances ({}), seed {}", c.dances.len(), a.corpus.display(), a.seed);
+    let pb = super::corpus::bar(a.epochs as u64, "training");
+    let (tensors, report) = model::train(&c, &cfg, &mut |e| {
+        pb.inc(1);
+        let line = match &e.test {
+            Some(t) => format!(
+                "epoch {:>3}  loss {:.4}  test: match {:.2} delayed {:.2} other {:.2} acc {:.3} R@1 {:.3} R@10 {:.3} genreP@10 {:.3}  ({:.1} s)",
+                e.epoch, e.loss, t.matching_distance, t.delayed_distance, t.other_distance, t.correlation_accuracy, t.recall_at_1, t.recall_at_10, t.genre_precision_at_10, e.seconds
+            ),
+            None => format!("epoch {:>3}  loss {:.4}  ({:.1} s)", e.epoch, e.loss, e.seconds),
+        };
+        if pb.is_hidden() {
+            eprintln!("{line}");
+        } else {
+            pb.println(line);
+        }
+    })?;
+    pb.finish_and_clear();
+    if let Some(dir) = a.out.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create folder", dir.display()))?;
+    }
+    model::store::save(&a.out, &tensors, &report.card)?;
+    let t = &report.card.test_figures;
+    let b = &report.baselines;
+    println!("test dances: {}", report.card.test_dances.join(", "));
+    println!("{:<22} {:>8} {:>8} {:>8} {:>8} {:>7} {:>7} {:>10}", "test figures", "match", "delayed", "other", "acc", "R@1", "R@10", "genreP@10");
+    let row = |name: &str, f: &model::eval::Figures| {
+        println!(
+            "{:<22} {:>8.3} {:>8.3} {:>8.3} {:>8.3} {:>7.3} {:>7.3} {:>10.3}",
+            name, f.matching_distance, f.delayed_distance, f.other_distance, f.correlation_accuracy, f.recall_at_1, f.recall_at_10, f.genre_precision_at_10
+        )
+    };
+    row("trained", t);
+    row("untrained (same seed)", &b.untrained);
+    println!("{:<22} {:>8} {:>8} {:>8} {:>8} {:>7.3} {:>7.3} {:>10.3}", "random ranking", "", "", "", "", b.random_recall_at_1, b.random_recall_at_10, b.random_genre_precision_at_10);
+    row("trained (train set)", &report.card.train_figures);
+    println!("{} fragments in the test set; trained in {:.0} s; wrote {}", t.fragments, report.card.train_seconds, a.out.display());
+    if let Some(r) = &a.report {
+        choreo::io::write_atomic(r, serde_json::to_string_pretty(&report)?.as_bytes())?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Args)]
+#[group(id = "embed_input", required = true, multiple = false)]
+pub struct EmbedInput {
+    /// A song: cut into clips of the model's fragment length, one row per clip.
+    #[arg(long, group = "embed_input")]
+    pub audio: Option<PathBuf>,
+    /// A choreo pose file: cut into fragments, one row per fragment.
+    #[arg(long, group = "embed_input")]
+    pub poses: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct EmbedArgs {
+    /// Encoder weights (with their .json sidecar).
+    #[arg(long, default_value = "models/encoders.safetensors")]
+    pub model: PathBuf,
+    #[command(flatten)]
+    pub input: EmbedInput,
+    /// Output .npy, N × 16 float32.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+pub fn embed(a: EmbedArgs) -> anyhow::Result<ExitCode> {
+    let (enc, card) = model::load(&a.model, &candle_core::Device::Cpu)?;
+    let len = enc.cfg.frames;
+    let (rows, n) = if let Some(song) = &a.input.audio {
+        let audio = choreo::audio::decode(song)?;
+        let (mf, n) = data::song_windows(&audio, card.fps, len);
+        if n == 0 {
+            bail!("{}: shorter than one fragment ({} s)", song.display(), card.fragment_secs);
+        }
+        (enc.embed_audio(&mf, n)?, n)
+    } else if let Some(p) = &a.input.poses {
+        let seq = choreo::pose::normalize::resample(&format::read(p)?, card.fps);
+        let starts: Vec<usize> = (0..seq.len() / len).map(|i| i * len).collect();
+        if starts.is_empty() {
+            bail!("{}: shorter than one fragment ({} frames)", p.display(), len);
+        }
+        let w = data::sequence_windows(&seq, &starts, len);
+        (enc.embed_poses(&w, starts.len())?, starts.len())
+    } else {
+        bail!("give --audio or --poses");
+    };
+    choreo::io::write_atomic(&a.out, &choreo::io::npy_f32(&rows, n, card.config.embed_dim))?;
+    eprintln!("{}: {} × {}", a.out.display(), n, card.config.embed_dim);
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,272 @@
+//! Corpus → training arrays: per dance, poses scaled by the dance's nose-to-feet height and MFCC
+//! rows aligned to the dance's frames; the fixed dance-level split; window extraction shared by
+//! training, `embed` and the index.
+
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+
+use super::ModelError;
+use crate::audio::{self, Mfcc, MfccConfig};
+use crate::corpus::{natural_key, Corpus};
+use crate::pose::normalize::body_height;
+use crate::pose::{Frame, Sequence, NUM_JOINTS};
+
+/// One dance ready for training.
+#[derive(Debug, Clone)]
+pub struct DanceArrays {
+    pub name: String,
+    pub genre: String,
+    /// `T` frames, scaled to body heights (x/h, y/h, c).
+    pub poses: Vec<Frame>,
+    /// `T × 13` MFCC rows, row t = the music under dance frame t.
+    pub mfcc: Vec<f32>,
+    /// Starts of windows of `len` frames that lie wholly inside kept frames.
+    pub starts: Vec<usize>,
+}
+
+impl DanceArrays {
+    pub fn frames(&self) -> usize {
+        self.poses.len()
+    }
+}
+
+/// Poses of a sequence divided by its nose-to-feet height (x, y in body heights).
+pub fn scale_frames(frames: &[Frame], height: f32) -> Vec<Frame> {
+    let h = if height > 1.0 { height } else { 300.0 };
+    frames
+        .iter()
+        .map(|f| {
+            let mut o = *f;
+            for j in o.iter_mut() {
+                j[0] /= h;
+                j[1] /= h;
+            }
+            o
+        })
+        .collect()
+}
+
+/// MFCC rows under frames `0..n` of a dance whose frame 0 plays at `offset` seconds.
+pub fn aligned_mfcc(m: &Mfcc, fps: f64, offset: f64, n: usize) -> Vec<f32> {
+    let mut out = Vec::with_capacity(n * m.numcep);
+    let last = m.frames().saturating_sub(1);
+    for t in 0..n {
+        let r = m.row_at(offset + t as f64 / fps).min(last);
+        if m.frames() == 0 {
+            out.extend(std::iter::repeat(0.0).take(m.numcep));
+        } else {
+            out.extend_from_slice(m.row(r));
+        }
+    }
+    out
+}
+
+/// A pose window as the pose encoder takes it: `3 × len × 18` (channel-major), positions relative
+/// to the window's mean hip centre (neck where the hips are missing); missing joints are 0.
+pub fn pose_window(frames: &[Frame]) -> Vec<f32> {
+    let len = frames.len();
+    let (mut cx, mut cy, mut n) = (0.0f32, 0.0f32, 0usize);
+    for f in frames {
+        if f[8][2] > 0.0 && f[11][2] > 0.0 {
+            cx += (f[8][0] + f[11][0]) / 2.0;
+            cy += (f[8][1] + f[11][1]) / 2.0;
+            n += 1;
+        } else if f[1][2] > 0.0 {
+            cx += f[1][0];
+            cy += f[1][1] + 0.3; // the neck sits ~0.3 body heights above the hips
+            n += 1;
+        }
+    }
+    if n > 0 {
+        cx /= n as f32;
+        cy /= n as f32;
+    }
+    let mut out = vec![0.0f32; 3 * len * NUM_JOINTS];
+    for (t, f) in frames.iter().enumerate() {
+        for (j, p) in f.iter().enumerate() {
+            if p[2] > 0.0 {
+                out[t * NUM_JOINTS + j] = p[0] - cx;
+                out[len * NUM_JOINTS + t * NUM_JOINTS + j] = p[1] - cy;
+                out[2 * len * NUM_JOINTS + t * NUM_JOINTS + j] = p[2].min(1.0);
+            }
+        }
+    }
+    out
+}
+
+/// Pose windows of a sequence at the given starts (for `embed` and the index).
+pub fn sequence_windows(seq: &Sequence, starts: &[usize], len: usize) -> Vec<f32> {
+    let scaled = scale_frames(&seq.frames, body_height(seq).unwrap_or(300.0));
+    starts.iter().flat_map(|&s| pose_window(&scaled[s..s + len])).collect()
+}
+
+/// MFCC windows (`n × len × 13`) of a song cut into consecutive clips of `len` frames.
+pub fn song_windows(song: &audio::Audio, fps: f64, len: usize) -> (Vec<f32>, usize) {
+    let m = audio::mfcc(song, &MfccConfig { fps, ..MfccConfig::default() });
+    let n = (song.duration_secs() * fps / len as f64).floor() as usize;
+    (aligned_mfcc(&m, fps, 0.0, n * len), n)
+}
+
+/// Decodes each dance's song and builds its arrays (in parallel).
+pub fn prepare(corpus: &Corpus, len: usize) -> Result<Vec<DanceArrays>, ModelError> {
+    use rayon::prelude::*;
+    let mcfg = MfccConfig { fps: corpus.fps, ..MfccConfig::default() };
+    corpus
+        .dances
+        .par_iter()
+        .map(|d| {
+            let song = audio::decode(&d.audio).map_err(|e| ModelError::Invalid(e.to_string()))?;
+            let m = audio::mfcc(&song, &mcfg);
+            let n = d.poses.len();
+            let h = body_height(&d.poses).unwrap_or(300.0);
+            let mut starts = Vec::new();
+            let mut run = 0usize;
+            for t in 0..n {
+                run = if d.keep[t] { run + 1 } else { 0 };
+                if run >= len {
+                    starts.push(t + 1 - len);
+                }
+            }
+            Ok(DanceArrays {
+                name: d.name.clone(),
+                genre: d.genre.clone(),
+                poses: scale_frames(&d.poses.frames, h),
+                mfcc: aligned_mfcc(&m, corpus.fps, d.audio_offset, n),
+                starts,
+            })
+        })
+        .collect()
+}
+
+/// The fixed dance-level split: per genre, the last ⌈10 %⌉ of its dances in natural name order are
+/// the test set; a genre with a single dance stays in training. Returns (train, test) indices.
+pub fn split(dances: &[(String, String)]) -> Result<(Vec<usize>, Vec<usize>), ModelError> {
+    let mut genres: Vec<&str> = dances.iter().map(|d| d.1.as_str()).collect();
+    genres.sort();
+    genres.dedup();
+    let mut test = Vec::new();
+    for g in genres {
+        let mut idx: Vec<usize> = (0..dances.len()).filter(|&i| dances[i].1 == g).collect();
+        idx.sort_by_key(|&i| natural_key(&dances[i].0));
+        if idx.len() < 2 {
+            continue;
+        }
+        let k = idx.len().div_ceil(10);
+        test.extend_from_slice(&idx[idx.len() - k..]);
+    }
+    test.sort();
+    let train: Vec<usize> = (0..dances.len()).filter(|i| !test.contains(i)).collect();
+    if test.is_empty() || train.is_empty() {
+        return Err(ModelError::CorpusTooSmall(format!(
+            "{} dances give {} for training and {} for testing; the split needs a genre with at least 2 dances",
+            dances.len(),
+            train.len(),
+            test.len()
+        )));
+    }
+    Ok((train, test))
+}
+
+/// A training example: anchor window and a delayed window of the same dance (the negative of
+/// DanceIt Fig. 7), if the dance is long enough.
+#[derive(Debug, Clone, Copy)]
+pub struct Sample {
+    pub dance: usize,
+    pub start: usize,
+    pub delayed: Option<usize>,
+}
+
+/// A start `delay_lo..=delay_hi` frames before or after `s` inside the dance's valid starts.
+pub fn delayed_start(d: &DanceArrays, s: usize, delay: (usize, usize), rng: &mut ChaCha8Rng) -> Option<usize> {
+    let valid = |x: usize| d.starts.binary_search(&x).is_ok();
+    for _ in 0..8 {
+        let dl = rng.gen_range(delay.0..=delay.1);
+        let cand = if rng.gen_bool(0.5) { s.checked_sub(dl) } else { Some(s + dl) };
+        if let Some(c) = cand.filter(|&c| valid(c)) {
+            return Some(c);
+        }
+    }
+    None
+}
+
+/// One epoch of samples, in pairs: per dance as many random windows as it has whole fragments,
+/// each paired with a window of the same dance delayed by `delay` frames. Both windows of a pair
+/// are anchors with their own music, and each is the other's delayed negative, so a batch needs
+/// one pose pass, not two. `delayed` holds the partner's start when the pair is a true delay.
+/// Pairs are shuffled; the returned vector keeps partners adjacent (2i, 2i+1).
+pub fn epoch_samples(dances: &[DanceArrays], ids: &[usize], len: usize, delay: (usize, usize), rng: &mut ChaCha8Rng) -> Vec<Sample> {
+    let mut pairs = Vec::new();
+    for &d in ids {
+        let a = &dances[d];
+        if a.starts.is_empty() {
+            continue;
+        }
+        let n = (a.starts.len() / len / 2).max(1);
+        for _ in 0..n {
+            let s = a.starts[rng.gen_range(0..a.starts.len())];
+            let (partner, is_delay) = match delayed_start(a, s, delay, rng) {
+                Some(x) => (x, true),
+                None => (a.starts[rng.gen_range(0..a.starts.len())], false),
+            };
+            pairs.push([
+                Sample { dance: d, start: s, delayed: is_delay.then_some(partner) },
+                Sample { dance: d, start: partner, delayed: is_delay.then_some(s) },
+            ]);
+        }
+    }
+    // Fisher–Yates with our seeded generator.
+    for i in (1..pairs.len()).rev() {
+        let j = rng.gen_range(0..=i);
+        pairs.swap(i, j);
+    }
+    pairs.into_iter().flatten().collect()
+}
+
+/// Fixed evaluation fragments of some dances: consecutive non-overlapping windows.
+pub fn eval_fragments(dances: &[DanceArrays], ids: &[usize], len: usize) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    for &d in ids {
+        let mut next = 0;
+        for &s in &dances[d].starts {
+            if s >= next {
+                out.push((d, s));
+                next = s + len;
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_takes_last_tenth_per_genre_in_natural_order() {
+        let mut d: Vec<(String, String)> = (1..=12).map(|i| (format!("DANCE_W_{i}"), "waltz".to_string())).collect();
+        d.push(("DANCE_T_5".into(), "tango".into()));
+        d.push(("DANCE_C_2".into(), "cha-cha".into()));
+        d.push(("DANCE_C_10".into(), "cha-cha".into()));
+        let (train, test) = split(&d).unwrap();
+        let names: Vec<&str> = test.iter().map(|&i| d[i].0.as_str()).collect();
+        // waltz: ceil(1.2) = 2 → W_11, W_12; cha-cha: ceil(0.2) = 1 → C_10; tango alone stays.
+        assert_eq!(names, ["DANCE_W_11", "DANCE_W_12", "DANCE_C_10"]);
+        assert_eq!(train.len(), 12);
+        assert!(split(&d[12..13]).is_err());
+    }
+
+    #[test]
+    fn pose_window_is_centred_on_the_hips() {
+        let mut f: Frame = [[0.0; 3]; NUM_JOINTS];
+        for (j, p) in f.iter_mut().enumerate() {
+            *p = [1.0 + j as f32 * 0.01, 0.5, 1.0];
+        }
+        f[17][2] = 0.0;
+        let w = pose_window(&[f, f]);
+        let hip_x = (w[8] + w[11]) / 2.0;
+        assert!(hip_x.abs() < 1e-6);
+        assert_eq!(w[17], 0.0); // missing joint
+        assert_eq!(w[2 * 2 * 18 + 17], 0.0);
+        assert_eq!(w.len(), 3 * 2 * 18);
+    }
+}

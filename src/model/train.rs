@@ -1,0 +1,383 @@
+//! Training (DanceIt Eq. 10): squared distance for matching (audio, pose) pairs, and for
+//! non-matching pairs a squared hinge `max(0, ε − d)²` that pushes the distance past the margin ε.
+//! Negatives: the same dance's poses delayed by 2–4 s against the audio (DanceIt Fig. 7) and every
+//! other fragment of the batch. AdamW, lr 1e-3, dropout 0.1 (DanceIt's settings).
+//!
+//! Determinism: candle's CPU RNG cannot be seeded, so weights are initialised and dropout masks
+//! drawn from our own ChaCha8 generator seeded by `--seed`; same seed and corpus → same weights.
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use candle_core::{DType, Device, Tensor, Var};
+use candle_nn::{AdamW, Optimizer, ParamsAdamW, VarBuilder, VarMap};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use super::data::{self, DanceArrays};
+use super::encoders::{EncoderConfig, Encoders, PoseEncoder, ARCHITECTURE};
+use super::eval::{self, Figures};
+use super::store::ModelCard;
+use super::{CandleCtx, ModelError};
+use crate::corpus::Corpus;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainConfig {
+    pub epochs: usize,
+    pub batch: usize,
+    pub lr: f64,
+    pub seed: u64,
+    /// ε of Eq. 10: non-matching pairs are pushed past this distance.
+    pub margin: f32,
+    /// Delay of the same-dance negatives, seconds (low, high).
+    pub delay_secs: (f64, f64),
+    pub fragment_secs: f64,
+    /// Evaluate on the test dances every this many epochs (and at the end).
+    pub eval_every: usize,
+    pub encoder: EncoderConfig,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        TrainConfig {
+            epochs: 40,
+            batch: 64,
+            lr: 1e-3,
+            seed: 0,
+            margin: 2.0,
+            delay_secs: (2.0, 4.0),
+            fragment_secs: 1.0,
+            eval_every: 5,
+            encoder: EncoderConfig::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct EpochFigures {
+    pub epoch: usize,
+    pub loss: f32,
+    pub seconds: f64,
+    pub test: Option<Figures>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Baselines {
+    /// Retrieval figures of a random ranking (Recall@1, Recall@10, genre P@10).
+    pub random_recall_at_1: f32,
+    pub random_recall_at_10: f32,
+    pub random_genre_precision_at_10: f32,
+    /// Every figure of the same encoders before training (seeded initial weights).
+    pub untrained: Figures,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainReport {
+    pub card: ModelCard,
+    pub epochs: Vec<EpochFigures>,
+    pub baselines: Baselines,
+}
+
+/// PyTorch-style uniform(-1/√fan_in, 1/√fan_in) for every weight, from our seeded generator,
+/// in sorted-name order so the draw does not depend on hash-map order.
+fn init_weights(varmap: &VarMap, rng: &mut ChaCha8Rng) -> Result<(), ModelError> {
+    let data = varmap.data().lock().map_err(|_| ModelError::Invalid("poisoned lock".into()))?;
+    let mut names: Vec<&String> = data.keys().collect();
+    names.sort();
+    for name in names {
+        let var = &data[name];
+        let dims = var.dims().to_vec();
+        let n: usize = dims.iter().product();
+        let vals: Vec<f32> = if name.ends_with("_mean") || dims.len() == 1 || name.ends_with("joint_embed.bias") {
+            // Buffers of means, and every bias, start at 0.
+            vec![0.0; n]
+        } else if name.ends_with("_std") {
+            vec![1.0; n]
+        } else {
+            let fan_in = if name.contains("lstm") {
+                // PyTorch's LSTM: 1/√hidden for all its weights; hidden = rows / 4.
+                (dims[0] / 4).max(1)
+            } else if name.contains("joint_embed") {
+                dims[1]
+            } else if name.contains("blocks.") {
+                // ST-GCN weights are stored ([k,] inputs, outputs) for matmul.
+                dims[..dims.len() - 1].iter().product::<usize>()
+            } else {
+                // candle's Linear: (outputs, inputs).
+                dims[1..].iter().product::<usize>()
+            };
+            let b = 1.0 / (fan_in as f32).sqrt();
+            (0..n).map(|_| rng.gen_range(-b..b)).collect()
+        };
+        var.set(&Tensor::from_vec(vals, dims, var.device()).ctx("init")?).ctx("init")?;
+    }
+    Ok(())
+}
+
+fn set_mfcc_norm(varmap: &VarMap, dances: &[DanceArrays], train: &[usize], dim: usize) -> Result<(), ModelError> {
+    let (mut sum, mut sq, mut n) = (vec![0.0f64; dim], vec![0.0f64; dim], 0usize);
+    for &d in train {
+        for row in dances[d].mfcc.chunks_exact(dim) {
+            for k in 0..dim {
+                sum[k] += row[k] as f64;
+                sq[k] += (row[k] as f64).powi(2);
+            }
+            n += 1;
+        }
+    }
+    let n = n.max(1) as f64;
+    let mean: Vec<f32> = sum.iter().map(|s| (s / n) as f32).collect();
+    let std: Vec<f32> = sq.iter().zip(&sum).map(|(q, s)| ((q / n - (s / n).powi(2)).max(1e-8).sqrt()) as f32).collect();
+    let data = varmap.data().lock().map_err(|_| ModelError::Invalid("poisoned lock".into()))?;
+    for (name, vals) in [("audio.mfcc_mean", mean), ("audio.mfcc_std", std)] {
+        let v = data.get(name).ok_or_else(|| ModelError::Invalid(format!("no variable {name}")))?;
+        v.set(&Tensor::from_vec(vals, dim, &Device::Cpu).ctx("mfcc norm")?).ctx("mfcc norm")?;
+    }
+    Ok(())
+}
+
+/// Per (joint, channel) mean and std of the pose windows the encoder sees (ST-GCN's data_bn),
+/// over every 10th window of the training dances.
+fn set_pose_norm(varmap: &VarMap, dances: &[DanceArrays], train: &[usize], v: usize) -> Result<(), ModelError> {
+    let (mut sum, mut sq, mut n) = (vec![0.0f64; v * 3], vec![0.0f64; v * 3], vec![0usize; v * 3]);
+    for &d in train {
+        let a = &dances[d];
+        for &s in a.starts.iter().step_by(10) {
+            let len = 24.min(a.frames() - s);
+            let w = data::pose_window(&a.poses[s..s + len]);
+            for c in 0..3 {
+                for t in 0..len {
+                    for j in 0..v {
+                        let x = w[c * len * v + t * v + j] as f64;
+                        sum[j * 3 + c] += x;
+                        sq[j * 3 + c] += x * x;
+                        n[j * 3 + c] += 1;
+                    }
+                }
+            }
+        }
+    }
+    let mean: Vec<f32> = (0..v * 3).map(|k| (sum[k] / n[k].max(1) as f64) as f32).collect();
+    let std: Vec<f32> = (0..v * 3)
+        .map(|k| {
+            let m = sum[k] / n[k].max(1) as f64;
+            ((sq[k] / n[k].max(1) as f64 - m * m).max(1e-6).sqrt()) as f32
+        })
+        .collect();
+    let data = varmap.data().lock().map_err(|_| ModelError::Invalid("poisoned lock".into()))?;
+    for (name, vals) in [("pose.pose_mean", mean), ("pose.pose_std", std)] {
+        let var = data.get(name).ok_or_else(|| ModelError::Invalid(format!("no variable {name}")))?;
+        var.set(&Tensor::from_vec(vals, (v, 3), &Device::Cpu).ctx("pose norm")?).ctx("pose norm")?;
+    }
+    Ok(())
+}
+
+fn dropout_mask(rng: &mut ChaCha8Rng, b: usize, c: usize, p: f32) -> Result<Tensor, ModelError> {
+    let keep = 1.0 - p;
+    let vals: Vec<f32> = (0..b * c).map(|_| if rng.gen::<f32>() < keep { 1.0 / keep } else { 0.0 }).collect();
+    Tensor::from_vec(vals, (b, c), &Device::Cpu).ctx("dropout")
+}
+
+/// Builds the batch tensors: MFCC (B,T,13), poses (B,3,T,V), the partner index of each row and
+/// whether that partner is a true delayed window of the same dance.
+fn batch_tensors(dances: &[DanceArrays], samples: &[data::Sample], cfg: &EncoderConfig) -> Result<(Tensor, Tensor, Tensor, Tensor), ModelError> {
+    let (t, f, v) = (cfg.frames, cfg.mfcc_dim, cfg.joints);
+    let b = samples.len();
+    let mut mf = Vec::with_capacity(b * t * f);
+    let mut po = Vec::with_capacity(b * 3 * t * v);
+    let mut partner = Vec::with_capacity(b);
+    let mut has = Vec::with_capacity(b);
+    for (i, s) in samples.iter().enumerate() {
+        let d = &dances[s.dance];
+        mf.extend_from_slice(&d.mfcc[s.start * f..(s.start + t) * f]);
+        po.extend(data::pose_window(&d.poses[s.start..s.start + t]));
+        // Pairs sit at (2k, 2k+1); a lone last row (odd batch) has no partner.
+        let p = if i % 2 == 0 { i + 1 } else { i - 1 };
+        let ok = p < b && s.delayed.is_some();
+        partner.push(if p < b { p as u32 } else { i as u32 });
+        has.push(if ok { 1.0f32 } else { 0.0 });
+    }
+    let dev = Device::Cpu;
+    Ok((
+        Tensor::from_vec(mf, (b, t, f), &dev).ctx("batch")?,
+        Tensor::from_vec(po, (b, 3, t, v), &dev).ctx("batch")?,
+        Tensor::from_vec(partner, b, &dev).ctx("batch")?,
+        Tensor::from_vec(has, b, &dev).ctx("batch")?,
+    ))
+}
+
+/// Eq. 10 over a batch.
+fn loss(a: &Tensor, p: &Tensor, pd: &Tensor, has_delayed: &Tensor, margin: f32) -> candle_core::Result<Tensor> {
+    let b = a.dim(0)?;
+    let pos = (a - p)?.sqr()?.sum(1)?.mean_all()?;
+    let hinge = |d2: &Tensor| -> candle_core::Result<Tensor> {
+        let d = (d2.relu()? + 1e-6)?.sqrt()?;
+        (d.neg()? + margin as f64)?.relu()?.sqr()
+    };
+    let dd2 = (a - pd)?.sqr()?.sum(1)?;
+    let n_del = has_delayed.sum_all()?.to_scalar::<f32>()?.max(1.0);
+    let delayed = (hinge(&dd2)? * has_delayed)?.sum_all()?.affine(1.0 / n_del as f64, 0.0)?;
+    // All pairs: |a|² + |p|² − 2 a·p, off the diagonal.
+    let a2 = a.sqr()?.sum_keepdim(1)?;
+    let p2 = p.sqr()?.sum_keepdim(1)?.t()?;
+    let d2 = (a2.broadcast_add(&p2)? - (a.matmul(&p.t()?)? * 2.0)?)?;
+    let off = (Tensor::ones((b, b), DType::F32, a.device())? - Tensor::eye(b, DType::F32, a.device())?)?;
+    let others = (hinge(&d2)? * off)?.sum_all()?.affine(1.0 / (b * (b - 1)).max(1) as f64, 0.0)?;
+    (pos + delayed)? + others
+}
+
+/// Embeds fixed fragments and scores them.
+pub fn evaluate(enc: &Encoders, dances: &[DanceArrays], frags: &[(usize, usize)], delay: (usize, usize), seed: u64) -> Result<Figures, ModelError> {
+    let cfg = &enc.cfg;
+    let (t, f) = (cfg.frames, cfg.mfcc_dim);
+    let mut mf = Vec::with_capacity(frags.len() * t * f);
+    let mut po = Vec::new();
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5eed);
+    let mut delayed_idx = Vec::new();
+    let mut dl = Vec::new();
+    for &(d, s) in frags {
+        let a = &dances[d];
+        mf.extend_from_slice(&a.mfcc[s * f..(s + t) * f]);
+        po.extend(data::pose_window(&a.poses[s..s + t]));
+        match data::delayed_start(a, s, delay, &mut rng) {
+            Some(x) => {
+                delayed_idx.push(Some(dl.len() / (3 * t * cfg.joints)));
+                dl.extend(data::pose_window(&a.poses[x..x + t]));
+            }
+            None => delayed_idx.push(None),
+        }
+    }
+    let n = frags.len();
+    let ae = enc.embed_audio(&mf, n)?;
+    let pe = enc.embed_poses(&po, n)?;
+    let nd = dl.len() / (3 * t * cfg.joints);
+    let de = enc.embed_poses(&dl, nd)?;
+    let e = cfg.embed_dim;
+    let delayed: Vec<Option<Vec<f32>>> = delayed_idx.iter().map(|o| o.map(|k| de[k * e..(k + 1) * e].to_vec())).collect();
+    let genre: Vec<String> = frags.iter().map(|&(d, _)| dances[d].genre.clone()).collect();
+    Ok(eval::figures(&ae, &pe, &delayed, &genre, e, seed))
+}
+
+/// A fingerprint of a corpus's poses and music offsets (sha256, hex).
+pub fn corpus_fingerprint(corpus: &Corpus) -> String {
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    for d in &corpus.dances {
+        h.update(d.name.as_bytes());
+        h.update(d.audio_offset.to_le_bytes());
+        h.update(corpus.fps.to_le_bytes());
+        for f in &d.poses.frames {
+            for j in f {
+                for v in j {
+                    h.update(v.to_le_bytes());
+                }
+            }
+        }
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Trains the encoders on `corpus`. `on_epoch` sees each epoch's figures (for a progress bar).
+/// Returns the weights (by name), and the report whose card goes beside them.
+pub fn train(corpus: &Corpus, cfg: &TrainConfig, on_epoch: &mut dyn FnMut(&EpochFigures)) -> Result<(HashMap<String, Tensor>, TrainReport), ModelError> {
+    let t0 = Instant::now();
+    let len = ((cfg.fragment_secs * corpus.fps).round() as usize).max(2);
+    let mut ecfg = cfg.encoder.clone();
+    ecfg.frames = len;
+    if cfg.batch < 4 {
+        return Err(ModelError::Invalid(format!("--batch must be at least 4, got {}", cfg.batch)));
+    }
+    // Batches hold whole pairs (see `data::epoch_samples`).
+    let batch = cfg.batch + cfg.batch % 2;
+    let names: Vec<(String, String)> = corpus.dances.iter().map(|d| (d.name.clone(), d.genre.clone())).collect();
+    let (train_ids, test_ids) = data::split(&names)?;
+    let dances = data::prepare(corpus, len)?;
+    let delay = ((cfg.delay_secs.0 * corpus.fps).round() as usize, (cfg.delay_secs.1 * corpus.fps).round() as usize);
+    let test_frags = data::eval_fragments(&dances, &test_ids, len);
+    let train_frags = data::eval_fragments(&dances, &train_ids, len);
+    let n_train_windows: usize = train_ids.iter().map(|&d| dances[d].starts.len() / len).sum();
+    if n_train_windows < batch || test_frags.len() < 10 {
+        return Err(ModelError::CorpusTooSmall(format!(
+            "{n_train_windows} training fragments and {} test fragments (need at least one batch of {} and 10 for testing)",
+            test_frags.len(),
+            batch
+        )));
+    }
+
+    let dev = Device::Cpu;
+    let varmap = VarMap::new();
+    let vb = VarBuilder::from_varmap(&varmap, DType::F32, &dev);
+    let enc = Encoders::new(&ecfg, vb)?;
+    let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
+    init_weights(&varmap, &mut rng)?;
+    set_mfcc_norm(&varmap, &dances, &train_ids, ecfg.mfcc_dim)?;
+    set_pose_norm(&varmap, &dances, &train_ids, ecfg.joints)?;
+    // mfcc_mean/std are buffers, not parameters.
+    let params: Vec<Var> = {
+        let data = varmap.data().lock().map_err(|_| ModelError::Invalid("poisoned lock".into()))?;
+        let mut named: Vec<(&String, &Var)> = data.iter().filter(|(k, _)| !k.ends_with("_mean") && !k.ends_with("_std")).collect();
+        named.sort_by(|a, b| a.0.cmp(b.0));
+        named.into_iter().map(|(_, v)| v.clone()).collect()
+    };
+    let untrained = evaluate(&enc, &dances, &test_frags, delay, cfg.seed)?;
+    let genres: Vec<String> = test_frags.iter().map(|&(d, _)| dances[d].genre.clone()).collect();
+    let (rr1, rr10, rg10) = eval::random_ranking(&genres, cfg.seed);
+    let mut opt = AdamW::new(params, ParamsAdamW { lr: cfg.lr, weight_decay: 1e-4, ..ParamsAdamW::default() }).ctx("optimizer")?;
+
+    let mut epochs = Vec::new();
+    let pooled = PoseEncoder::pooled_dim(&ecfg);
+    for epoch in 1..=cfg.epochs {
+        let te = Instant::now();
+        let samples = data::epoch_samples(&dances, &train_ids, len, delay, &mut rng);
+        let (mut loss_sum, mut batches) = (0.0f64, 0usize);
+        for chunk in samples.chunks(batch) {
+            if chunk.len() < 4 {
+                continue;
+            }
+            let (mf, po, partner, has) = batch_tensors(&dances, chunk, &ecfg)?;
+            let b = chunk.len();
+            let ma = dropout_mask(&mut rng, b, 2 * ecfg.lstm_hidden, ecfg.dropout)?;
+            let mp = dropout_mask(&mut rng, b, pooled, ecfg.dropout)?;
+            let a = enc.audio.forward(&mf, Some(&ma)).ctx("audio forward")?;
+            let p = enc.pose.forward(&po, Some(&mp)).ctx("pose forward")?;
+            let pdl = p.index_select(&partner, 0).ctx("partners")?;
+            let l = loss(&a, &p, &pdl, &has, cfg.margin).ctx("loss")?;
+            let lv = l.to_scalar::<f32>().ctx("loss")?;
+            if !lv.is_finite() {
+                return Err(ModelError::Diverged(format!("loss is {lv} at epoch {epoch}, batch {}; no weights were written", batches + 1)));
+            }
+            opt.backward_step(&l).ctx("backward")?;
+            loss_sum += lv as f64;
+            batches += 1;
+        }
+        let test = if epoch % cfg.eval_every.max(1) == 0 || epoch == cfg.epochs { Some(evaluate(&enc, &dances, &test_frags, delay, cfg.seed)?) } else { None };
+        let ef = EpochFigures { epoch, loss: (loss_sum / batches.max(1) as f64) as f32, seconds: te.elapsed().as_secs_f64(), test };
+        on_epoch(&ef);
+        epochs.push(ef);
+    }
+    let test_figures = evaluate(&enc, &dances, &test_frags, delay, cfg.seed)?;
+    let train_figures = evaluate(&enc, &dances, &train_frags, delay, cfg.seed)?;
+    let card = ModelCard {
+        architecture: ARCHITECTURE.into(),
+        config: ecfg,
+        fps: corpus.fps,
+        fragment_secs: cfg.fragment_secs,
+        skeleton: crate::pose::format::SKELETON_NAME.into(),
+        seed: cfg.seed,
+        corpus_fingerprint: corpus_fingerprint(corpus),
+        train_dances: train_ids.iter().map(|&i| dances[i].name.clone()).collect(),
+        test_dances: test_ids.iter().map(|&i| dances[i].name.clone()).collect(),
+        epochs: cfg.epochs,
+        train_seconds: t0.elapsed().as_secs_f64(),
+        train_figures,
+        test_figures,
+        weights_sha256: String::new(),
+    };
+    let tensors: HashMap<String, Tensor> = {
+        let data = varmap.data().lock().map_err(|_| ModelError::Invalid("poisoned lock".into()))?;
+        data.iter().map(|(k, v)| (k.clone(), v.as_tensor().clone())).collect()
+    };
+    let baselines = Baselines { random_recall_at_1: rr1, random_recall_at_10: rr10, random_genre_precision_at_10: rg10, untrained };
+    Ok((tensors, TrainReport { card, epochs, baselines }))
+}

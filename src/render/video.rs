@@ -1,0 +1,199 @@
+//! A pose sequence and a song in, an mp4 out: each frame drawn as the OpenPose-style limb map
+//! ([`super::skeleton`]) and streamed as raw RGB into ffmpeg (H.264, yuv420p), the song muxed in as
+//! AAC. The video lasts exactly as long as the poses (frames / fps); the song starts with the first
+//! frame (optionally from `start` seconds into it), is cut there, and padded with silence if it is
+//! shorter. The mp4 is written to a temp file beside the target and renamed at the end, so a failed
+//! run leaves no partial file.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use super::{draw_frame, Canvas, RenderError};
+use crate::pose::Sequence;
+
+/// How a frame is drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Renderer {
+    /// OpenPose-style coloured limb map on black.
+    #[default]
+    Skeleton,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RenderConfig {
+    /// Width and height of the (square) video; even, as yuv420p needs.
+    pub size: u32,
+    pub renderer: Renderer,
+    /// Song time (seconds) of frame 0.
+    pub start: f64,
+    /// x264 constant rate factor (lower = better; 18 is visually lossless for these flat images).
+    pub crf: u8,
+    /// x264 preset; `veryfast` encodes 512² limb maps several hundred frames/s on one core.
+    pub preset: String,
+}
+
+impl Default for RenderConfig {
+    fn default() -> Self {
+        RenderConfig { size: 512, renderer: Renderer::Skeleton, start: 0.0, crf: 18, preset: "veryfast".into() }
+    }
+}
+
+/// What was written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RenderStats {
+    pub frames: usize,
+    pub duration_secs: f64,
+}
+
+/// Draws frame `t` of `seq` as configured.
+pub fn draw(seq: &Sequence, t: usize, cfg: &RenderConfig, canvas: &mut Canvas) {
+    canvas.rgb.fill(0);
+    match cfg.renderer {
+        Renderer::Skeleton => draw_frame(&seq.frames[t], seq.width, seq.height, canvas),
+    }
+}
+
+fn temp_beside(out: &Path) -> Result<PathBuf, RenderError> {
+    let name = out.file_name().ok_or_else(|| RenderError::Invalid { path: out.into(), reason: "not a file path".into() })?;
+    Ok(out.with_file_name(format!(".{}.{}.tmp", name.to_string_lossy(), std::process::id())))
+}
+
+/// True when ffprobe finds an audio stream in `song`.
+fn check_song(song: &Path) -> Result<(), RenderError> {
+    let meta = std::fs::metadata(song).map_err(|e| RenderError::Io { path: song.into(), source: e })?;
+    if meta.is_dir() || meta.len() == 0 {
+        let what = if meta.is_dir() { "is a directory" } else { "file is empty" };
+        return Err(RenderError::Invalid { path: song.into(), reason: what.into() });
+    }
+    let out = Command::new(crate::pose::video::ffprobe_bin())
+        .args(["-v", "error", "-select_streams", "a", "-show_entries", "stream=codec_type", "-of", "csv=p=0"])
+        .arg(song)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied => {
+                RenderError::ToolMissing { path: song.into(), program: "ffprobe".into() }
+            }
+            _ => RenderError::Io { path: song.into(), source: e },
+        })?;
+    if !out.status.success() || !String::from_utf8_lossy(&out.stdout).contains("audio") {
+        let why = String::from_utf8_lossy(&out.stderr).lines().map(str::trim).filter(|l| !l.is_empty()).next_back().unwrap_or("").to_string();
+        let reason = if why.is_empty() { "no audio stream".to_string() } else { format!("not a decodable audio file ({why})") };
+        return Err(RenderError::Invalid { path: song.into(), reason });
+    }
+    Ok(())
+}
+
+/// Renders `seq` with `song` into the mp4 `out`. `progress(done, total)` is called per frame.
+pub fn render_video(
+    seq: &Sequence,
+    song: &Path,
+    out: &Path,
+    cfg: &RenderConfig,
+    progress: &dyn Fn(u64, u64),
+) -> Result<RenderStats, RenderError> {
+    let invalid = |reason: String| RenderError::Invalid { path: out.into(), reason };
+    if seq.is_empty() {
+        return Err(invalid("no frames to render".into()));
+    }
+    if !(seq.fps.is_finite() && seq.fps > 0.0) {
+        return Err(invalid(format!("frame rate must be positive, got {}", seq.fps)));
+    }
+    if cfg.size < 16 || cfg.size > 4096 || cfg.size % 2 != 0 {
+        return Err(invalid(format!("video size must be even and in 16..=4096, got {}", cfg.size)));
+    }
+    if !(cfg.start.is_finite() && cfg.start >= 0.0) {
+        return Err(invalid(format!("song start must be ≥ 0 s, got {}", cfg.start)));
+    }
+    if out.is_dir() {
+        return Err(invalid("is a directory".into()));
+    }
+    check_song(song)?;
+    let tmp = temp_beside(out)?;
+    // Creating the temp file ourselves gives a plain "permission denied / no such folder" naming
+    // the target, before any encoding starts.
+    std::fs::File::create(&tmp).map_err(|e| RenderError::Io { path: out.into(), source: e })?;
+    let result = encode(seq, song, out, &tmp, cfg, progress);
+    match result {
+        Ok(stats) => {
+            let synced = std::fs::File::open(&tmp).and_then(|f| f.sync_all());
+            match synced.and_then(|_| std::fs::rename(&tmp, out)) {
+                Ok(()) => Ok(stats),
+                Err(e) => {
+                    let _ = std::fs::remove_file(&tmp);
+                    Err(RenderError::Io { path: out.into(), source: e })
+                }
+            }
+        }
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(e)
+        }
+    }
+}
+
+fn encode(
+    seq: &Sequence,
+    song: &Path,
+    out: &Path,
+    tmp: &Path,
+    cfg: &RenderConfig,
+    progress: &dyn Fn(u64, u64),
+) -> Result<RenderStats, RenderError> {
+    let n = seq.len();
+    let duration = n as f64 / seq.fps;
+    let size = format!("{0}x{0}", cfg.size);
+    let fps = format!("{}", seq.fps);
+    let mut cmd = Command::new(crate::audio::decode::ffmpeg_bin());
+    cmd.args(["-v", "error", "-nostdin", "-y"])
+        .args(["-f", "rawvideo", "-pix_fmt", "rgb24", "-s", &size, "-framerate", &fps, "-i", "-"]);
+    if cfg.start > 0.0 {
+        cmd.args(["-ss", &format!("{:.6}", cfg.start)]);
+    }
+    cmd.arg("-i")
+        .arg(song)
+        .args(["-map", "0:v:0", "-map", "1:a:0"])
+        .args(["-c:v", "libx264", "-preset", &cfg.preset, "-crf", &cfg.crf.to_string(), "-pix_fmt", "yuv420p"])
+        .args(["-c:a", "aac", "-b:a", "192k", "-af", "apad"])
+        .args(["-t", &format!("{duration:.6}"), "-movflags", "+faststart", "-f", "mp4"])
+        .arg(tmp)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied => {
+            RenderError::ToolMissing { path: out.into(), program: "ffmpeg".into() }
+        }
+        _ => RenderError::Io { path: out.into(), source: e },
+    })?;
+    let (Some(mut stdin), Some(mut stderr)) = (child.stdin.take(), child.stderr.take()) else {
+        let _ = child.kill();
+        return Err(RenderError::Encode { path: out.into(), reason: "could not talk to ffmpeg".into() });
+    };
+    let err_thread = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = stderr.read_to_end(&mut v);
+        v
+    });
+    let mut canvas = Canvas::black(cfg.size, cfg.size);
+    let mut write_failed = false;
+    for t in 0..n {
+        draw(seq, t, cfg, &mut canvas);
+        if stdin.write_all(&canvas.rgb).is_err() {
+            // ffmpeg stopped reading (it failed): its stderr says why.
+            write_failed = true;
+            break;
+        }
+        progress(t as u64 + 1, n as u64);
+    }
+    drop(stdin);
+    let status = child.wait().map_err(|e| RenderError::Io { path: out.into(), source: e })?;
+    let err_text = err_thread.join().unwrap_or_default();
+    if write_failed || !status.success() {
+        let s = String::from_utf8_lossy(&err_text);
+        let line = s.lines().map(str::trim).filter(|l| !l.is_empty()).next_back().unwrap_or("ffmpeg failed").to_string();
+        return Err(RenderError::Encode { path: out.into(), reason: line });
+    }
+    Ok(RenderStats { frames: n, duration_secs: duration })
+}
