@@ -19,6 +19,8 @@ pub enum Error {
     Render(#[from] crate::render::RenderError),
     #[error(transparent)]
     Model(#[from] crate::model::ModelError),
+    #[error(transparent)]
+    Index(#[from] crate::index::IndexError),
     #[error("{}: {source}", path.display())]
     Io { path: PathBuf, source: std::io::Error },
     #[error("{0}")]

@@ -3,7 +3,10 @@
 #   1. ffmpeg (Debian package): non-native audio formats, video in and out.
 #   2. ONNX Runtime 1.31.1: libonnxruntime.so from the PyPI wheel, unpacked into vendor/onnxruntime/
 #      (the binary looks there by itself, relative to its own path).
-#   3. The release build (target/release/choreo).
+#   3. Test footage of real people: vtest.avi, messi5.jpg and basketball1.png from Debian's
+#      opencv-doc, unpacked into vendor/media/ (the .deb is a 96 MB download, 270 MB installed;
+#      only these 8 MB are kept). Skipped when the package is installed system-wide.
+#   4. The release build (target/release/choreo).
 # Re-running is cheap: every step is skipped when already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,6 +46,24 @@ PY
   rm -rf "$ORT_DIR" && mv "$ORT_DIR.partial" "$ORT_DIR"
 fi
 ls "$ORT_DIR"
+
+step "test footage (Debian opencv-doc samples → vendor/media)"
+MEDIA_DIR="$ROOT/vendor/media"
+MEDIA_FILES="vtest.avi messi5.jpg basketball1.png"
+SYS_MEDIA=/usr/share/doc/opencv-doc/examples/data
+have_media() { for f in $MEDIA_FILES; do [ -f "$1/$f" ] || return 1; done; }
+if have_media "$SYS_MEDIA"; then
+  echo "found in $SYS_MEDIA"
+elif ! have_media "$MEDIA_DIR"; then
+  MTMP=$(mktemp -d)
+  ( cd "$MTMP" && apt-get download opencv-doc >/dev/null )
+  DEB=$(ls "$MTMP"/opencv-doc_*.deb | head -n1)
+  mkdir -p "$MTMP/x" "$MEDIA_DIR"
+  dpkg-deb --fsys-tarfile "$DEB" | tar -x -C "$MTMP/x" $(for f in $MEDIA_FILES; do echo "./usr/share/doc/opencv-doc/examples/data/$f"; done)
+  for f in $MEDIA_FILES; do mv "$MTMP/x/usr/share/doc/opencv-doc/examples/data/$f" "$MEDIA_DIR/$f"; done
+  rm -rf "$MTMP"
+fi
+have_media "$SYS_MEDIA" || ls "$MEDIA_DIR"
 
 step "release build"
 cargo build --release --locked 2>&1 | tail -n 3

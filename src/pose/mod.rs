@@ -1,5 +1,5 @@
-//! Pose stage: pose files and corpora in, [`Sequence`] (COCO-18 on a 512×512 canvas) out;
-//! cleaning, normalising and resampling to the working frame rate.
+//! Pose stage: pose files, corpora and videos ([`video`], MoveNet in [`movenet`]) in, [`Sequence`]
+//! (COCO-18 on a 512×512 canvas) out; cleaning, normalising and resampling to the working frame rate.
 
 pub mod clean;
 pub mod format;

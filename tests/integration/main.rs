@@ -3,5 +3,6 @@
 
 mod cli;
 mod corpus;
+mod model;
 mod poses;
 mod util;

@@ -24,13 +24,16 @@ pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).to_string()
 }
 
-/// A failed run: exit 1, exactly one line on stderr, naming `name`, no panic.
+/// A failed run: exit 1, no panic, and the error is one line — the last on stderr, the only one
+/// starting `choreo: ` (progress lines may come before it) — naming `name`.
 pub fn assert_one_line_error(o: &Output, name: &str) {
     let e = stderr(o);
     assert_eq!(o.status.code(), Some(1), "exit code; stderr: {e}");
     assert!(!e.contains("panicked"), "panic: {e}");
-    assert_eq!(e.trim_end().lines().count(), 1, "one line expected: {e}");
-    assert!(e.contains(name), "error should name {name}: {e}");
+    let errors: Vec<&str> = e.lines().filter(|l| l.starts_with("choreo: ") && !l.starts_with("choreo: warning")).collect();
+    assert_eq!(errors.len(), 1, "one error line expected: {e}");
+    assert_eq!(e.trim_end().lines().last(), Some(errors[0]), "the error comes last: {e}");
+    assert!(errors[0].contains(name), "error should name {name}: {e}");
 }
 
 /// Writes `secs` of 16-bit mono PCM wav made by `f(t)`.

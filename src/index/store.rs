@@ -1,0 +1,81 @@
+//! The fragment store: every fragment's poses (canvas pixels, as in the corpus), where it came
+//! from, which fragment continues it, and both its embeddings. bincode 2 (serde) after a small
+//! header: magic `CHOREOFS`, the format version (u32 LE) and the body length (u64 LE), so a
+//! truncated file is recognised before decoding.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::{FragmentId, IndexError, FORMAT_VERSION};
+use crate::pose::Frame;
+
+const MAGIC: &[u8; 8] = b"CHOREOFS";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FragmentRecord {
+    /// Index into the manifest's `sources`.
+    pub source: u32,
+    /// First frame in the source dance (at the index's fps).
+    pub start: u32,
+    pub poses: Vec<Frame>,
+    /// The fragment that continues this one in the same dance, if any.
+    pub next: Option<FragmentId>,
+    pub pose_embedding: Vec<f32>,
+    pub audio_embedding: Vec<f32>,
+}
+
+pub fn encode(records: &[FragmentRecord]) -> Result<Vec<u8>, IndexError> {
+    let body = bincode::serde::encode_to_vec(records, bincode::config::standard()).map_err(|e| IndexError::Invalid(format!("encoding the fragment store: {e}")))?;
+    let mut out = Vec::with_capacity(body.len() + 20);
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    out.extend_from_slice(&(body.len() as u64).to_le_bytes());
+    out.extend_from_slice(&body);
+    Ok(out)
+}
+
+pub fn decode(bytes: &[u8], path: &Path) -> Result<Vec<FragmentRecord>, IndexError> {
+    let corrupt = |reason: String| IndexError::Corrupt { path: path.into(), reason };
+    if bytes.len() < 20 || &bytes[..8] != MAGIC {
+        return Err(corrupt("not a choreo fragment store (bad header)".into()));
+    }
+    let version = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
+    if version != FORMAT_VERSION {
+        return Err(IndexError::Version { path: path.into(), found: version, expected: FORMAT_VERSION });
+    }
+    let mut len8 = [0u8; 8];
+    len8.copy_from_slice(&bytes[12..20]);
+    let len = u64::from_le_bytes(len8) as usize;
+    if bytes.len() - 20 != len {
+        return Err(corrupt(format!("truncated: {} of {} bytes", bytes.len() - 20, len)));
+    }
+    let (records, used): (Vec<FragmentRecord>, usize) =
+        bincode::serde::decode_from_slice(&bytes[20..], bincode::config::standard()).map_err(|e| corrupt(format!("cannot decode: {e}")))?;
+    if used != len {
+        return Err(corrupt("trailing bytes after the records".into()));
+    }
+    Ok(records)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roundtrip_and_truncation() {
+        let r = FragmentRecord {
+            source: 1,
+            start: 24,
+            poses: vec![[[1.0, 2.0, 1.0]; 18]; 3],
+            next: Some(FragmentId(5)),
+            pose_embedding: vec![0.5; 16],
+            audio_embedding: vec![-0.5; 16],
+        };
+        let bytes = encode(&[r.clone(), r.clone()]).unwrap();
+        let p = Path::new("fragments.bin");
+        assert_eq!(decode(&bytes, p).unwrap(), vec![r.clone(), r]);
+        let e = decode(&bytes[..bytes.len() - 7], p).unwrap_err().to_string();
+        assert!(e.contains("fragments.bin") && e.contains("truncated") && e.contains("choreo index build"), "{e}");
+    }
+}
