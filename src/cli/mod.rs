@@ -1,6 +1,7 @@
 //! Flags → library config structs → calls. No clap types leave this module.
 
 mod corpus;
+mod index;
 mod media;
 mod model;
 mod video;
@@ -42,6 +43,9 @@ pub enum Command {
     /// Embed a song's clips or a pose file's fragments with the trained encoders (N×16 .npy).
     #[command(after_help = "Example:\n  choreo embed --model models/encoders.safetensors --audio song.mp3 --out song_emb.npy\n  choreo embed --poses dance.json --out dance_emb.npy")]
     Embed(model::EmbedArgs),
+    /// Build, inspect, merge and search fragment indexes.
+    #[command(subcommand)]
+    Index(index::IndexCommand),
     /// Check that ffmpeg and ONNX Runtime are found (what tools/setup.sh installs).
     #[command(after_help = "Example:\n  choreo doctor")]
     Doctor,
@@ -57,6 +61,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Draw(a) => media::draw(a),
         Command::Render(a) => video::render(a),
         Command::Doctor => doctor(),
+        Command::Index(c) => index::run(c),
         Command::Train(a) => model::train(a),
         Command::Embed(a) => model::embed(a),
     }

@@ -3,6 +3,7 @@
 
 mod cli;
 mod corpus;
+mod index;
 mod model;
 mod poses;
 mod util;

@@ -1,0 +1,197 @@
+//! `index build | info | merge | search`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::bail;
+use clap::{Args, Subcommand};
+
+use choreo::corpus::{self, CorpusConfig};
+use choreo::index::{self, Index, IndexBuilder, IndexParams};
+use choreo::model::{self, data};
+
+#[derive(Subcommand)]
+pub enum IndexCommand {
+    /// Embed every fragment of a corpus and write a searchable index folder (atomically).
+    #[command(after_help = "Example:\n  choreo index build --corpus ../shared/data/tang2018 --model models/encoders.safetensors --out index/default")]
+    Build(BuildArgs),
+    /// Print an index's manifest and counts.
+    #[command(after_help = "Example:\n  choreo index info index/default\n  choreo index info index/default --json")]
+    Info(InfoArgs),
+    /// Combine indexes built with the same encoder (e.g. shards built on several machines).
+    #[command(after_help = "Example:\n  choreo index merge index/shard1 index/shard2 --out index/all")]
+    Merge(MergeArgs),
+    /// Nearest pose fragments for each 1-s clip of a song.
+    #[command(after_help = "Example:\n  choreo index search index/default --audio song.mp3 --k 5\n  choreo index search index/default --audio song.mp3 --exact --json")]
+    Search(SearchArgs),
+}
+
+#[derive(Args)]
+pub struct HnswArgs {
+    /// HNSW M: neighbours per point and layer.
+    #[arg(long, default_value_t = IndexParams::default().max_nb_connection)]
+    pub m: usize,
+    /// HNSW candidate list while inserting.
+    #[arg(long, default_value_t = IndexParams::default().ef_construction)]
+    pub ef_construction: usize,
+    /// Default search width stored in the manifest.
+    #[arg(long, default_value_t = IndexParams::default().ef_search)]
+    pub ef_search: usize,
+}
+
+impl HnswArgs {
+    fn params(&self) -> anyhow::Result<IndexParams> {
+        if self.m < 2 || self.ef_construction < 1 || self.ef_search < 1 {
+            bail!("--m must be ≥ 2 and --ef-construction, --ef-search ≥ 1");
+        }
+        Ok(IndexParams { max_nb_connection: self.m, ef_construction: self.ef_construction, ef_search: self.ef_search })
+    }
+}
+
+#[derive(Args)]
+pub struct BuildArgs {
+    #[arg(long)]
+    pub corpus: PathBuf,
+    #[arg(long, default_value = "models/encoders.safetensors")]
+    pub model: PathBuf,
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Fragment length; must be the encoder's (it was trained on it).
+    #[arg(long)]
+    pub fragment_secs: Option<f64>,
+    #[command(flatten)]
+    pub hnsw: HnswArgs,
+}
+
+#[derive(Args)]
+pub struct InfoArgs {
+    pub index: PathBuf,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args)]
+pub struct MergeArgs {
+    /// Two or more index folders.
+    #[arg(required = true, num_args = 2..)]
+    pub inputs: Vec<PathBuf>,
+    #[arg(long)]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub hnsw: HnswArgs,
+}
+
+#[derive(Args)]
+pub struct SearchArgs {
+    pub index: PathBuf,
+    #[arg(long)]
+    pub audio: PathBuf,
+    #[arg(long, default_value = "models/encoders.safetensors")]
+    pub model: PathBuf,
+    #[arg(long, default_value_t = 10)]
+    pub k: usize,
+    /// Search width (default: the manifest's).
+    #[arg(long)]
+    pub ef: Option<usize>,
+    /// Brute-force search (the reference).
+    #[arg(long)]
+    pub exact: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(c: IndexCommand) -> anyhow::Result<ExitCode> {
+    match c {
+        IndexCommand::Build(a) => build(a),
+        IndexCommand::Info(a) => info(a),
+        IndexCommand::Merge(a) => merge(a),
+        IndexCommand::Search(a) => search(a),
+    }
+}
+
+fn build(a: BuildArgs) -> anyhow::Result<ExitCode> {
+    let params = a.hnsw.params()?;
+    let t0 = std::time::Instant::now();
+    let (enc, card) = model::load(&a.model, &candle_core::Device::Cpu)?;
+    if let Some(fs) = a.fragment_secs {
+        if (fs - card.fragment_secs).abs() > 1e-9 {
+            bail!("--fragment-secs {fs}: the encoder {} was trained on {} s fragments; train one for {fs} s first", a.model.display(), card.fragment_secs);
+        }
+    }
+    let (_, dirs) = corpus::scan(&a.corpus)?;
+    let pb = super::corpus::bar(dirs.len() as u64, "loading dances");
+    let (c, failed) = corpus::load_with_progress(&a.corpus, &CorpusConfig { fps: card.fps, ..CorpusConfig::default() }, &|| pb.inc(1))?;
+    pb.finish_and_clear();
+    for e in &failed {
+        eprintln!("choreo: warning: skipped: {e}");
+    }
+    eprintln!("embedding the fragments of {} dances", c.dances.len());
+    let m = IndexBuilder::new(params).build(&c, &enc, &card, &a.model, &a.out)?;
+    println!("{}: {} fragments from {} dances in {:.1} s", a.out.display(), m.fragments, m.dances, t0.elapsed().as_secs_f64());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn info(a: InfoArgs) -> anyhow::Result<ExitCode> {
+    let m = index::build::info(&a.index)?;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&m)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("index {} (format {})", a.index.display(), m.format_version);
+    println!("encoder   {} {} ({})", m.encoder.architecture, &m.encoder.weights_sha256.chars().take(12).collect::<String>(), m.encoder.path);
+    println!("fragments {} × {} frames ({} s at {} fps, {}), {}-d", m.fragments, m.fragment_frames, m.fragment_secs, m.fps, m.skeleton, m.embed_dim);
+    println!("hnsw      M {} ef_construction {} ef_search {} layers {}", m.hnsw.max_nb_connection, m.hnsw.ef_construction, m.hnsw.ef_search, m.hnsw.layers);
+    let mut genres = std::collections::BTreeMap::<&str, (usize, usize)>::new();
+    for s in &m.sources {
+        let g = genres.entry(s.genre.as_str()).or_default();
+        g.0 += 1;
+        g.1 += s.fragments;
+    }
+    println!("dances    {}", m.dances);
+    for (g, (d, f)) in genres {
+        println!("  {g:<10} {d:>4} dances {f:>6} fragments");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn merge(a: MergeArgs) -> anyhow::Result<ExitCode> {
+    let m = index::merge(&a.inputs, &a.out, &a.hnsw.params()?)?;
+    println!("{}: {} fragments from {} dances", a.out.display(), m.fragments, m.dances);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn search(a: SearchArgs) -> anyhow::Result<ExitCode> {
+    let ix = Index::open(&a.index)?;
+    let (enc, card) = model::load(&a.model, &candle_core::Device::Cpu)?;
+    ix.check_encoder(&card.weights_sha256)?;
+    let song = choreo::audio::decode(&a.audio)?;
+    let (mf, n) = data::song_windows(&song, card.fps, enc.cfg.frames);
+    if n == 0 {
+        bail!("{}: shorter than one fragment ({} s)", a.audio.display(), card.fragment_secs);
+    }
+    let q = enc.embed_audio(&mf, n)?;
+    let d = card.config.embed_dim;
+    let ef = a.ef.unwrap_or(ix.manifest.hnsw.ef_search);
+    let mut out = Vec::new();
+    for i in 0..n {
+        let query = &q[i * d..(i + 1) * d];
+        let hits = if a.exact { ix.search_exact(query, a.k) } else { ix.search(query, a.k, ef) };
+        let rows: Vec<serde_json::Value> = hits
+            .iter()
+            .map(|h| {
+                let f = &ix.fragments[h.fragment.0 as usize];
+                let s = &ix.manifest.sources[f.source as usize];
+                serde_json::json!({"fragment": h.fragment.0, "dance": s.name, "genre": s.genre, "start": f.start, "distance": h.distance})
+            })
+            .collect();
+        if !a.json {
+            let line: Vec<String> = rows.iter().map(|r| format!("{}@{} ({:.3})", r["dance"].as_str().unwrap_or(""), r["start"], r["distance"].as_f64().unwrap_or(0.0))).collect();
+            println!("{:>6.1}s  {}", i as f64 * card.fragment_secs, line.join("  "));
+        }
+        out.push(serde_json::json!({"clip": i, "time": i as f64 * card.fragment_secs, "hits": rows}));
+    }
+    if a.json {
+        println!("{}", serde_json::to_string(&out)?);
+    }
+    Ok(ExitCode::SUCCESS)
+}

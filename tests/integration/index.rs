@@ -1,0 +1,164 @@
+//! Index: build, reopen, HNSW vs exact, atomic rebuild, corrupt files, encoder mismatch, merge.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use choreo::corpus::{self, CorpusConfig};
+use choreo::index::{Index, IndexBuilder, IndexParams};
+use choreo::model::{self, TrainConfig};
+
+use super::util::*;
+
+/// A scratch folder with two corpora (`a`: C_2, C_4, R_2; `b`: R_3) and a tiny encoder trained
+/// once on `a` (1 epoch). None without ../shared.
+fn fixture() -> Option<&'static PathBuf> {
+    static F: OnceLock<Option<PathBuf>> = OnceLock::new();
+    F.get_or_init(|| {
+        let dir = tempfile::tempdir().ok()?.keep();
+        for (corpus, dances) in [("a", &["DANCE_C_2", "DANCE_C_4", "DANCE_R_2"][..]), ("b", &["DANCE_R_3"][..])] {
+            std::fs::create_dir_all(dir.join(corpus)).ok()?;
+            for d in dances {
+                std::os::unix::fs::symlink(tang(d)?, dir.join(corpus).join(d)).ok()?;
+            }
+        }
+        let (c, _) = corpus::load(&dir.join("a"), &CorpusConfig::default()).ok()?;
+        let (t, report) = model::train(&c, &TrainConfig { epochs: 1, batch: 16, ..TrainConfig::default() }, &mut |_| {}).ok()?;
+        model::store::save(&dir.join("enc.safetensors"), &t, &report.card).ok()?;
+        Some(dir)
+    })
+    .as_ref()
+}
+
+fn build(dir: &Path, corpus: &str, out: &str) -> choreo::index::Manifest {
+    let (enc, card) = model::load(&dir.join("enc.safetensors"), &candle_core::Device::Cpu).unwrap();
+    let (c, _) = corpus::load(&dir.join(corpus), &CorpusConfig::default()).unwrap();
+    IndexBuilder::new(IndexParams::default()).build(&c, &enc, &card, &dir.join("enc.safetensors"), &dir.join(out)).unwrap()
+}
+
+fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut v: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).map(|p| (p.file_name().unwrap().to_string_lossy().to_string(), std::fs::read(&p).unwrap())).collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn build_reopen_and_hnsw_matches_exact() {
+    let Some(dir) = fixture() else { return };
+    let m = build(dir, "a", "ia");
+    assert_eq!(m.dances, 3);
+    assert_eq!(m.fragments, m.sources.iter().map(|s| s.fragments).sum::<usize>());
+    let ix = Index::open(&dir.join("ia")).unwrap();
+    // Queries: every fragment's own audio embedding.
+    let (mut found, mut total) = (0usize, 0usize);
+    let mut first = Vec::new();
+    for f in &ix.fragments {
+        let approx = ix.search(&f.audio_embedding, 10, 64);
+        let exact = ix.search_exact(&f.audio_embedding, 10);
+        total += exact.len();
+        found += exact.iter().filter(|h| approx.iter().any(|a| a.fragment == h.fragment)).count();
+        first.push(approx);
+    }
+    let recall = found as f64 / total as f64;
+    println!("recall@10 of HNSW vs exact on {} queries: {recall:.4}", ix.len());
+    assert!(recall >= 0.99, "{recall}");
+    // Continuations point at the next fragment of the same dance.
+    for (i, f) in ix.fragments.iter().enumerate() {
+        if let Some(n) = f.next {
+            let g = &ix.fragments[n.0 as usize];
+            assert_eq!((g.source, g.start), (f.source, f.start + 24), "fragment {i}");
+        }
+    }
+    // Reopen → identical results.
+    let again = Index::open(&dir.join("ia")).unwrap();
+    for (f, hits) in again.fragments.iter().zip(&first) {
+        assert_eq!(&again.search(&f.audio_embedding, 10, 64), hits);
+    }
+    // The same inputs build a byte-identical index.
+    build(dir, "a", "ia2");
+    assert_eq!(snapshot(&dir.join("ia")), snapshot(&dir.join("ia2")));
+}
+
+#[test]
+fn failed_rebuild_leaves_the_previous_index_byte_identical() {
+    let Some(dir) = fixture() else { return };
+    build(dir, "b", "ib");
+    let before = snapshot(&dir.join("ib"));
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_choreo"))
+        .args(["index", "build", "--corpus", "a", "--model", "enc.safetensors", "--out", "ib"])
+        .env("CHOREO_FAIL_BEFORE_COMMIT", "1")
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert_one_line_error(&o, "interrupted");
+    assert_eq!(snapshot(&dir.join("ib")), before);
+    assert!(std::fs::read_dir(dir).unwrap().all(|e| !e.unwrap().file_name().to_string_lossy().contains(".building")), "temp folder left behind");
+    Index::open(&dir.join("ib")).unwrap();
+}
+
+#[test]
+fn damaged_or_foreign_indexes_get_one_line_errors() {
+    let Some(dir) = fixture() else { return };
+    build(dir, "b", "ic");
+    let copy = |name: &str| {
+        let to = dir.join(name);
+        std::fs::create_dir_all(&to).unwrap();
+        for (f, b) in snapshot(&dir.join("ic")) {
+            std::fs::write(to.join(f), b).unwrap();
+        }
+        to
+    };
+    let song = tang("DANCE_R_3").unwrap().join("audio.mp3");
+    let song = song.to_str().unwrap();
+    // Truncated fragment store.
+    let t = copy("trunc");
+    let b = std::fs::read(t.join("fragments.bin")).unwrap();
+    std::fs::write(t.join("fragments.bin"), &b[..b.len() / 2]).unwrap();
+    let o = choreo(dir, &["index", "search", "trunc", "--audio", song, "--model", "enc.safetensors"]);
+    assert_one_line_error(&o, "fragments.bin");
+    assert!(stderr(&o).contains("choreo index build"));
+    // Truncated HNSW graph.
+    let g = copy("graph");
+    let b = std::fs::read(g.join("graph.hnsw.graph")).unwrap();
+    std::fs::write(g.join("graph.hnsw.graph"), &b[..b.len() - 100]).unwrap();
+    assert_one_line_error(&choreo(dir, &["index", "search", "graph", "--audio", song, "--model", "enc.safetensors"]), "graph.hnsw.graph");
+    // Another format version.
+    let v = copy("ver");
+    let mut m: serde_json::Value = serde_json::from_slice(&std::fs::read(v.join("manifest.json")).unwrap()).unwrap();
+    m["format_version"] = serde_json::json!(99);
+    std::fs::write(v.join("manifest.json"), m.to_string()).unwrap();
+    let o = choreo(dir, &["index", "info", "ver"]);
+    assert_one_line_error(&o, "version 99");
+    assert!(stderr(&o).contains("version 1"));
+    // Built with another encoder.
+    let e = copy("enc");
+    let mut m: serde_json::Value = serde_json::from_slice(&std::fs::read(e.join("manifest.json")).unwrap()).unwrap();
+    m["encoder"]["weights_sha256"] = serde_json::json!("0123456789abcdef");
+    std::fs::write(e.join("manifest.json"), m.to_string()).unwrap();
+    let o = choreo(dir, &["index", "search", "enc", "--audio", song, "--model", "enc.safetensors"]);
+    assert_one_line_error(&o, "encoder");
+    assert!(stderr(&o).contains("0123456789ab"));
+    // No index at all.
+    let o = choreo(dir, &["index", "info", "nothing_here"]);
+    assert_one_line_error(&o, "nothing_here");
+    assert!(stderr(&o).contains("choreo index build"));
+}
+
+#[test]
+fn merged_shards_hold_both_corpora() {
+    let Some(dir) = fixture() else { return };
+    let ma = build(dir, "a", "sa");
+    let mb = build(dir, "b", "sb");
+    let o = choreo(dir, &["index", "merge", "sa", "sb", "--out", "merged"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let ix = Index::open(&dir.join("merged")).unwrap();
+    assert_eq!(ix.len(), ma.fragments + mb.fragments);
+    assert_eq!(ix.manifest.dances, 4);
+    // A fragment from shard b is found by its own audio embedding, with its source renumbered.
+    let last = ix.fragments.last().unwrap();
+    assert_eq!(ix.manifest.sources[last.source as usize].name, "DANCE_R_3");
+    let hit = ix.search_exact(&last.pose_embedding, 1)[0];
+    assert_eq!(hit.fragment.0 as usize, ix.len() - 1);
+    let o = choreo(dir, &["index", "info", "merged", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["fragments"].as_u64().unwrap() as usize, ix.len());
+}
