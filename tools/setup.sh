@@ -7,6 +7,7 @@
 #      opencv-doc, unpacked into vendor/media/ (the .deb is a 96 MB download, 270 MB installed;
 #      only these 8 MB are kept). Skipped when the package is installed system-wide.
 #   4. The release build (target/release/choreo).
+#   5. index/default from ../shared/data/tang2018 with the shipped encoder (when both are there).
 # Re-running is cheap: every step is skipped when already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -56,11 +57,14 @@ if have_media "$SYS_MEDIA"; then
   echo "found in $SYS_MEDIA"
 elif ! have_media "$MEDIA_DIR"; then
   MTMP=$(mktemp -d)
-  ( cd "$MTMP" && apt-get download opencv-doc >/dev/null )
-  DEB=$(ls "$MTMP"/opencv-doc_*.deb | head -n1)
-  mkdir -p "$MTMP/x" "$MEDIA_DIR"
-  dpkg-deb --fsys-tarfile "$DEB" | tar -x -C "$MTMP/x" $(for f in $MEDIA_FILES; do echo "./usr/share/doc/opencv-doc/examples/data/$f"; done)
-  for f in $MEDIA_FILES; do mv "$MTMP/x/usr/share/doc/opencv-doc/examples/data/$f" "$MEDIA_DIR/$f"; done
+  if ( cd "$MTMP" && { apt-get download opencv-doc >/dev/null 2>&1 || { apt-get update -qq && apt-get download opencv-doc >/dev/null; }; } ); then
+    DEB=$(ls "$MTMP"/opencv-doc_*.deb | head -n1)
+    mkdir -p "$MTMP/x" "$MEDIA_DIR"
+    dpkg-deb --fsys-tarfile "$DEB" | tar -x -C "$MTMP/x" $(for f in $MEDIA_FILES; do echo "./usr/share/doc/opencv-doc/examples/data/$f"; done)
+    for f in $MEDIA_FILES; do mv "$MTMP/x/usr/share/doc/opencv-doc/examples/data/$f" "$MEDIA_DIR/$f"; done
+  else
+    echo "warning: could not download opencv-doc; the tests on real footage will skip" >&2
+  fi
   rm -rf "$MTMP"
 fi
 have_media "$SYS_MEDIA" || ls "$MEDIA_DIR"
@@ -68,6 +72,14 @@ have_media "$SYS_MEDIA" || ls "$MEDIA_DIR"
 step "release build"
 cargo build --release --locked 2>&1 | tail -n 3
 "$ROOT/target/release/choreo" doctor
+
+step "default index (index/default from ../shared/data/tang2018 with the shipped encoder)"
+CORPUS="$ROOT/../shared/data/tang2018"
+if [ -d "$CORPUS" ] && [ -f "$ROOT/models/encoders.safetensors" ]; then
+  "$ROOT/target/release/choreo" index build --corpus "$CORPUS" --model "$ROOT/models/encoders.safetensors" --out "$ROOT/index/default"
+else
+  echo "skipped: needs $CORPUS and models/encoders.safetensors"
+fi
 
 echo
 echo "set-up done: target/release/choreo"

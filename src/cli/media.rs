@@ -24,16 +24,11 @@ pub struct BeatsArgs {
 }
 
 pub fn parse_method(s: &str) -> anyhow::Result<BeatMethod> {
-    match s.split_once(':') {
-        None if s == "dp" => Ok(BeatMethod::Dp),
-        None if s == "aubio" => Ok(BeatMethod::Aubio { onset: "specflux".into() }),
-        Some(("aubio", onset)) => Ok(BeatMethod::Aubio { onset: onset.into() }),
-        _ => bail!("--method must be `dp` or `aubio:ONSET`, got {s:?}"),
-    }
+    s.parse::<BeatMethod>().map_err(|e| anyhow::anyhow!("--method: {e}"))
 }
 
 pub fn beats(a: BeatsArgs) -> anyhow::Result<ExitCode> {
-    let cfg = BeatConfig { method: parse_method(&a.method)?, ..BeatConfig::default() };
+    let cfg = BeatConfig { method: parse_method(&a.method)? };
     let song = audio::decode(&a.song)?;
     let b = audio::detect_beats(&song, &cfg)?;
     if b.beats.is_empty() {

@@ -92,16 +92,16 @@ pub fn train(a: TrainArgs) -> anyhow::Result<ExitCode> {
     let t = &report.card.test_figures;
     let b = &report.baselines;
     println!("test dances: {}", report.card.test_dances.join(", "));
-    println!("{:<22} {:>8} {:>8} {:>8} {:>8} {:>7} {:>7} {:>10}", "test figures", "match", "delayed", "other", "acc", "R@1", "R@10", "genreP@10");
+    println!("{:<22} {:>8} {:>8} {:>8} {:>8} {:>12} {:>7} {:>7} {:>10}", "test figures", "match", "delayed", "other", "acc(d<1)", "acc(best t)", "R@1", "R@10", "genreP@10");
     let row = |name: &str, f: &model::eval::Figures| {
         println!(
-            "{:<22} {:>8.3} {:>8.3} {:>8.3} {:>8.3} {:>7.3} {:>7.3} {:>10.3}",
-            name, f.matching_distance, f.delayed_distance, f.other_distance, f.correlation_accuracy, f.recall_at_1, f.recall_at_10, f.genre_precision_at_10
+            "{:<22} {:>8.3} {:>8.3} {:>8.3} {:>8.3} {:>6.3}@{:<5.2} {:>7.3} {:>7.3} {:>10.3}",
+            name, f.matching_distance, f.delayed_distance, f.other_distance, f.correlation_accuracy, f.best_threshold_accuracy, f.best_threshold, f.recall_at_1, f.recall_at_10, f.genre_precision_at_10
         )
     };
     row("trained", t);
     row("untrained (same seed)", &b.untrained);
-    println!("{:<22} {:>8} {:>8} {:>8} {:>8} {:>7.3} {:>7.3} {:>10.3}", "random ranking", "", "", "", "", b.random_recall_at_1, b.random_recall_at_10, b.random_genre_precision_at_10);
+    println!("{:<22} {:>8} {:>8} {:>8} {:>8} {:>12} {:>7.3} {:>7.3} {:>10.3}", "random ranking", "", "", "", "", "", b.random_recall_at_1, b.random_recall_at_10, b.random_genre_precision_at_10);
     row("trained (train set)", &report.card.train_figures);
     println!("{} fragments in the test set; trained in {:.0} s; wrote {}", t.fragments, report.card.train_seconds, a.out.display());
     if let Some(r) = &a.report {

@@ -16,6 +16,36 @@ pub struct Hit {
     pub distance: f32,
 }
 
+/// An in-memory HNSW graph over plain vectors (what an index holds, without the store), for
+/// benchmarks and merges: points are numbered in the order given.
+pub struct Ann {
+    hnsw: Hnsw<'static, f32, DistL2>,
+}
+
+impl Ann {
+    /// Builds the graph; `parallel` inserts on all cores (faster, but the graph then depends on
+    /// thread timing — index builds insert sequentially).
+    pub fn build(points: &[Vec<f32>], params: &super::IndexParams, parallel: bool) -> Ann {
+        let hnsw = Hnsw::<f32, DistL2>::new(params.max_nb_connection, points.len().max(1), super::build::LAYERS, params.ef_construction, DistL2 {});
+        if parallel {
+            let data: Vec<(&Vec<f32>, usize)> = points.iter().enumerate().map(|(i, p)| (p, i)).collect();
+            hnsw.parallel_insert(&data);
+        } else {
+            for (i, p) in points.iter().enumerate() {
+                hnsw.insert_slice((p, i));
+            }
+        }
+        Ann { hnsw }
+    }
+
+    /// k nearest (point number, distance), nearest first.
+    pub fn search(&self, query: &[f32], k: usize, ef: usize) -> Vec<(usize, f32)> {
+        let mut v: Vec<(usize, f32)> = self.hnsw.search(query, k, ef.max(k)).into_iter().map(|n| (n.d_id, n.distance)).collect();
+        v.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
+        v
+    }
+}
+
 /// A read-only, opened index.
 pub struct Index {
     pub dir: PathBuf,

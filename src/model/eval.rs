@@ -20,8 +20,14 @@ pub struct Figures {
     pub delayed_distance: f32,
     /// Against another fragment of the set.
     pub other_distance: f32,
-    /// Balanced: each fragment's true pair, and one negative (delayed or other, alternating).
+    /// Balanced: each fragment's true pair, and one negative (delayed or other, alternating),
+    /// "corresponding" when the distance is below 1 (DanceIt's rule).
     pub correlation_accuracy: f32,
+    /// The same pairs with the best single threshold instead of 1 (threshold-free view), and it.
+    #[serde(default)]
+    pub best_threshold_accuracy: f32,
+    #[serde(default)]
+    pub best_threshold: f32,
     pub recall_at_1: f32,
     pub recall_at_10: f32,
     pub genre_precision_at_10: f32,
@@ -43,6 +49,7 @@ pub fn figures(audio: &[f32], pose: &[f32], delayed: &[Option<Vec<f32>>], genre:
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let (mut m_sum, mut del_sum, mut del_n, mut oth_sum) = (0.0f64, 0.0f64, 0usize, 0.0f64);
     let mut correct = 0usize;
+    let mut pairs: Vec<(f32, bool)> = Vec::with_capacity(2 * n);
     for i in 0..n {
         let dm = dist(a(i), p(i));
         m_sum += dm as f64;
@@ -63,6 +70,20 @@ pub fn figures(audio: &[f32], pose: &[f32], delayed: &[Option<Vec<f32>>], genre:
             _ => doth,
         };
         correct += (neg >= CORRESPONDING_BELOW) as usize;
+        pairs.push((dm, true));
+        pairs.push((neg, false));
+    }
+    // Sweep the threshold over the sorted distances: accuracy = (positives below + negatives at/above) / 2n.
+    pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let (mut best, mut best_t) = (n, 0.0f32); // threshold below everything: all negatives right
+    let mut acc = n as i64;
+    for (k, &(d, pos)) in pairs.iter().enumerate() {
+        acc += if pos { 1 } else { -1 };
+        let next = pairs.get(k + 1).map(|p| p.0).unwrap_or(d + 1.0);
+        if acc as usize > best && next > d {
+            best = acc as usize;
+            best_t = (d + next) / 2.0;
+        }
     }
     let (r1, r10, g10) = retrieval(n, genre, |i, j| dist(a(i), p(j)));
     Figures {
@@ -71,6 +92,8 @@ pub fn figures(audio: &[f32], pose: &[f32], delayed: &[Option<Vec<f32>>], genre:
         delayed_distance: if del_n > 0 { (del_sum / del_n as f64) as f32 } else { 0.0 },
         other_distance: (oth_sum / n as f64) as f32,
         correlation_accuracy: correct as f32 / (2 * n) as f32,
+        best_threshold_accuracy: best as f32 / (2 * n) as f32,
+        best_threshold: best_t,
         recall_at_1: r1,
         recall_at_10: r10,
         genre_precision_at_10: g10,
@@ -112,6 +135,8 @@ mod tests {
         let delayed: Vec<Option<Vec<f32>>> = (0..n).map(|i| Some(vec![i as f32 * 3.0, 5.0])).collect();
         let f = figures(&audio, &audio, &delayed, &genre, 2, 1);
         assert_eq!((f.recall_at_1, f.recall_at_10, f.correlation_accuracy), (1.0, 1.0, 1.0));
+        assert_eq!(f.best_threshold_accuracy, 1.0);
+        assert!(f.best_threshold > 0.0 && f.best_threshold <= 5.0);
         assert_eq!(f.matching_distance, 0.0);
         assert!((f.delayed_distance - 5.0).abs() < 1e-6);
         let (r1, _, _) = random_ranking(&genre, 3);
