@@ -151,14 +151,19 @@ impl Index {
     }
 }
 
+/// Exact k nearest by a full scan (partial selection, then a sort of the k).
 pub fn exact(fragments: &[FragmentRecord], query: &[f32], k: usize) -> Vec<Hit> {
     let mut hits: Vec<Hit> = fragments
         .iter()
         .enumerate()
         .map(|(i, f)| Hit { fragment: FragmentId(i as u32), distance: l2(&f.pose_embedding, query) })
         .collect();
-    hits.sort_by(|a, b| a.distance.total_cmp(&b.distance).then(a.fragment.cmp(&b.fragment)));
+    let order = |a: &Hit, b: &Hit| a.distance.total_cmp(&b.distance).then(a.fragment.cmp(&b.fragment));
+    if k < hits.len() && k > 0 {
+        hits.select_nth_unstable_by(k - 1, order);
+    }
     hits.truncate(k);
+    hits.sort_by(order);
     hits
 }
 
