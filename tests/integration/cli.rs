@@ -3,7 +3,21 @@ use super::util::*;
 #[test]
 fn every_command_has_an_example_in_help() {
     let d = tempfile::tempdir().unwrap();
-    for cmd in [&["beats"][..], &["mfcc"], &["poses"], &["draw"], &["doctor"], &["corpus", "stats"]] {
+    for cmd in [
+        &["beats"][..],
+        &["mfcc"],
+        &["poses"],
+        &["draw"],
+        &["doctor"],
+        &["render"],
+        &["train"],
+        &["embed"],
+        &["corpus", "stats"],
+        &["index", "build"],
+        &["index", "info"],
+        &["index", "merge"],
+        &["index", "search"],
+    ] {
         let mut args = cmd.to_vec();
         args.push("--help");
         let o = choreo(d.path(), &args);
