@@ -4,7 +4,8 @@
 //!    search at the default ef, and query time for both.
 //! 2. Index build time for the whole Tang2018 corpus (load + embed + graph + write).
 //! 3. Synthetic 16-d vectors (seeded normal) at 100k and 1M: build time, memory, recall@10 over
-//!    500 queries and speed-up over exact search.
+//!    500 queries and speed-up over exact search (partial selection, not a full sort).
+//!    `--max N` / `--min N` pick the sizes.
 
 use std::path::Path;
 use std::time::Instant;
@@ -82,6 +83,7 @@ fn corpus_build(root: &Path) {
 }
 
 fn synthetic(n: usize, rng: &mut ChaCha8Rng) {
+    let t_gen = Instant::now();
     let d = 16;
     let mut gauss = || -> f32 {
         // Box–Muller from the seeded generator.
@@ -91,6 +93,7 @@ fn synthetic(n: usize, rng: &mut ChaCha8Rng) {
     let points: Vec<Vec<f32>> = (0..n).map(|_| (0..d).map(|_| gauss()).collect()).collect();
     let queries: Vec<Vec<f32>> = (0..500).map(|_| (0..d).map(|_| gauss()).collect()).collect();
     let params = IndexParams::default();
+    let _ = t_gen;
     let before = rss_mb();
     let t = Instant::now();
     let ann = Ann::build(&points, &params, true);
@@ -124,15 +127,18 @@ fn synthetic(n: usize, rng: &mut ChaCha8Rng) {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let max: usize = args.iter().position(|a| a == "--max").and_then(|i| args.get(i + 1)?.parse().ok()).unwrap_or(1_000_000);
+    let arg = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)?.parse::<usize>().ok());
+    let max = arg("--max").unwrap_or(1_000_000);
+    let min = arg("--min").unwrap_or(0);
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     println!("seed 42, M {}, ef_construction {}", IndexParams::default().max_nb_connection, IndexParams::default().ef_construction);
-    real_queries(root);
-    corpus_build(root);
-    let mut rng = ChaCha8Rng::seed_from_u64(42);
+    if min == 0 {
+        real_queries(root);
+        corpus_build(root);
+    }
     for n in [100_000, 1_000_000] {
-        if n <= max {
-            synthetic(n, &mut rng);
+        if n <= max && n >= min {
+            synthetic(n, &mut ChaCha8Rng::seed_from_u64(42 + n as u64));
         }
     }
 }
