@@ -7,6 +7,7 @@
 pub mod audio;
 pub mod corpus;
 pub mod error;
+pub mod eval;
 pub mod index;
 pub mod io;
 pub mod model;

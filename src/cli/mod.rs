@@ -1,6 +1,7 @@
 //! Flags → library config structs → calls. No clap types leave this module.
 
 mod corpus;
+mod eval;
 mod index;
 mod media;
 mod model;
@@ -43,6 +44,9 @@ pub enum Command {
     /// Embed a song's clips or a pose file's fragments with the trained encoders (N×16 .npy).
     #[command(after_help = "Example:\n  choreo embed --model models/encoders.safetensors --audio song.mp3 --out song_emb.npy\n  choreo embed --poses dance.json --out dance_emb.npy")]
     Embed(model::EmbedArgs),
+    /// Score dances: kinematic beats, beat coverage, hit rate, Beat Align Score, seams, diversity.
+    #[command(after_help = "Example:\n  choreo eval --poses dance.json --song song.mp3\n  choreo eval --corpus ../shared/data/tang2018   # every real dance against its own song")]
+    Eval(eval::EvalArgs),
     /// Build, inspect, merge and search fragment indexes.
     #[command(subcommand)]
     Index(index::IndexCommand),
@@ -62,6 +66,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Render(a) => video::render(a),
         Command::Doctor => doctor(),
         Command::Index(c) => index::run(c),
+        Command::Eval(a) => eval::run(a),
         Command::Train(a) => model::train(a),
         Command::Embed(a) => model::embed(a),
     }

@@ -9,6 +9,7 @@ fn every_command_has_an_example_in_help() {
         &["poses"],
         &["draw"],
         &["doctor"],
+        &["eval"],
         &["render"],
         &["train"],
         &["embed"],
@@ -124,4 +125,26 @@ fn pose_conversion_and_drawing_from_the_cli() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(std::fs::read(d.path().join("f.png")).unwrap().starts_with(b"\x89PNG"));
     assert_one_line_error(&choreo(d.path(), &["draw", "--poses", "w1.json", "--frame", "99999", "--out", "g.png"]), "w1.json");
+}
+
+#[test]
+fn eval_scores_a_real_dance_against_its_song() {
+    let Some(src) = tang("DANCE_R_3") else { return };
+    let d = tempfile::tempdir().unwrap();
+    let o = choreo(d.path(), &["poses", "--tang2018", src.to_str().unwrap(), "--out", "r3.json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let cfg: serde_json::Value = serde_json::from_slice(&std::fs::read(src.join("config.json")).unwrap()).unwrap();
+    let offset = (cfg["start_position"].as_f64().unwrap() / 25.0).to_string();
+    let song = src.join("audio.mp3");
+    let o = choreo(d.path(), &["eval", "--poses", "r3.json", "r3.json", "--song", song.to_str().unwrap(), "--offset", &offset, "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let m = &v["dances"][0]["metrics"];
+    let bas = m["beat_align_score"].as_f64().unwrap();
+    assert!(bas > 0.0 && bas < 1.0, "{m}");
+    assert!(m["music_beats"].as_u64().unwrap() > 50 && m["kinematic_beats"].as_u64().unwrap() > 20, "{m}");
+    assert_eq!(m["seams"], 0, "a real dance has no provenance, so no seams");
+    assert!(v["diversity"].as_f64().unwrap() < 1e-9, "a dance against itself");
+    assert_one_line_error(&choreo(d.path(), &["eval", "--poses", "r3.json", "--song", "nosong.mp3"]), "nosong.mp3");
+    assert_one_line_error(&choreo(d.path(), &["eval", "--poses", "r3.json"]), "--song");
 }

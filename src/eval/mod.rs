@@ -1,0 +1,268 @@
+//! Evaluation: a dance (pose sequence) and its music's beats in, the figures out — defined once,
+//! used by `choreo eval` and the benches.
+//!
+//! - **Kinematic beats** (Lee et al.; Bailando's `calc_db`): local minima of the mean joint speed,
+//!   smoothed by a Gaussian of σ = 5/60 s (Bailando's 5 frames at 60 fps).
+//! - **Beat coverage** = kinematic beats / music beats; **hit rate** = kinematic beats within ±2
+//!   frames of a music beat / kinematic beats (Lee et al.).
+//! - **Beat Align Score** (Bailando): mean over music beats of exp(−d²/(2σ²)), d the distance to the
+//!   nearest kinematic beat, σ = 50 ms.
+//! - **Visible seams**: at each provenance change, the frame-to-frame mean joint displacement against
+//!   the 99th percentile of the same quantity inside fragments.
+//! - **Discontinuous frames** (DanceIt): frames where any joint moves more than `jump_px`.
+//! - **Diversity**: mean pairwise distance between dances (hip-centred poses in body heights).
+
+use serde::Serialize;
+
+use crate::pose::normalize::body_height;
+use crate::pose::{Frame, Sequence};
+
+/// Bailando's smoothing of the speed curve, in seconds.
+pub const SPEED_SMOOTH_SECS: f64 = 5.0 / 60.0;
+/// σ of the Beat Align Score, seconds.
+pub const BAS_SIGMA_SECS: f64 = 0.05;
+/// Tolerance of the hit rate, frames.
+pub const HIT_FRAMES: f64 = 2.0;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Metrics {
+    pub frames: usize,
+    pub music_beats: usize,
+    pub kinematic_beats: usize,
+    pub beat_coverage: f64,
+    pub hit_rate: f64,
+    pub beat_align_score: f64,
+    pub seams: usize,
+    pub visible_seams: usize,
+    pub discontinuous_frames: usize,
+}
+
+/// Mean over joints visible in both frames of the displacement, pixels.
+pub fn displacement(a: &Frame, b: &Frame) -> f32 {
+    let (mut s, mut n) = (0.0f32, 0usize);
+    for (p, q) in a.iter().zip(b) {
+        if p[2] > 0.0 && q[2] > 0.0 {
+            s += ((p[0] - q[0]).powi(2) + (p[1] - q[1]).powi(2)).sqrt();
+            n += 1;
+        }
+    }
+    if n == 0 {
+        0.0
+    } else {
+        s / n as f32
+    }
+}
+
+/// Mean joint speed per frame, pixels/frame: the central difference (t-1 → t+1, halved), so a
+/// stop at frame t is a minimum at t; one-sided at the ends.
+pub fn speed(frames: &[Frame]) -> Vec<f32> {
+    let n = frames.len();
+    if n < 2 {
+        return vec![0.0; n];
+    }
+    (0..n)
+        .map(|t| match t {
+            0 => displacement(&frames[0], &frames[1]),
+            t if t == n - 1 => displacement(&frames[n - 2], &frames[n - 1]),
+            t => displacement(&frames[t - 1], &frames[t + 1]) / 2.0,
+        })
+        .collect()
+}
+
+/// Gaussian smoothing with σ in samples (edges reflected, as scipy's `gaussian_filter1d`).
+pub fn gaussian(x: &[f32], sigma: f64) -> Vec<f32> {
+    if sigma <= 0.0 || x.is_empty() {
+        return x.to_vec();
+    }
+    let r = (4.0 * sigma).ceil() as i64;
+    let w: Vec<f64> = (-r..=r).map(|i| (-(i * i) as f64 / (2.0 * sigma * sigma)).exp()).collect();
+    let sum: f64 = w.iter().sum();
+    let n = x.len() as i64;
+    let at = |mut i: i64| -> f64 {
+        // scipy 'reflect': (d c b a | a b c d | d c b a)
+        loop {
+            if i < 0 {
+                i = -i - 1;
+            } else if i >= n {
+                i = 2 * n - i - 1;
+            } else {
+                return x[i as usize] as f64;
+            }
+        }
+    };
+    (0..n).map(|t| (w.iter().enumerate().map(|(k, wk)| wk * at(t + k as i64 - r)).sum::<f64>() / sum) as f32).collect()
+}
+
+/// Kinematic beats: frames that are strict local minima of the smoothed speed.
+pub fn kinematic_beats(frames: &[Frame], fps: f64) -> Vec<usize> {
+    let v = gaussian(&speed(frames), SPEED_SMOOTH_SECS * fps);
+    (1..v.len().saturating_sub(1)).filter(|&t| v[t] < v[t - 1] && v[t] < v[t + 1]).collect()
+}
+
+/// Beat Align Score of music beats (seconds) against kinematic beats (seconds).
+pub fn beat_align_score(music: &[f64], kinematic: &[f64]) -> f64 {
+    if music.is_empty() || kinematic.is_empty() {
+        return 0.0;
+    }
+    let s2 = 2.0 * BAS_SIGMA_SECS * BAS_SIGMA_SECS;
+    music
+        .iter()
+        .map(|b| {
+            let d = kinematic.iter().map(|k| (k - b).abs()).fold(f64::INFINITY, f64::min);
+            (-d * d / s2).exp()
+        })
+        .sum::<f64>()
+        / music.len() as f64
+}
+
+fn percentile(mut v: Vec<f32>, p: f64) -> f32 {
+    if v.is_empty() {
+        return f32::INFINITY;
+    }
+    v.sort_by(|a, b| a.total_cmp(b));
+    let i = ((v.len() - 1) as f64 * p).round() as usize;
+    v[i]
+}
+
+/// All figures of one dance. `music_beats` are song seconds; `offset` is the song time of frame 0.
+pub fn evaluate(seq: &Sequence, music_beats: &[f64], offset: f64, jump_px: f32) -> Metrics {
+    let fps = seq.fps;
+    let dur = seq.duration_secs();
+    let beats: Vec<f64> = music_beats.iter().map(|b| b - offset).filter(|b| *b >= 0.0 && *b <= dur).collect();
+    let kin = kinematic_beats(&seq.frames, fps);
+    let kin_s: Vec<f64> = kin.iter().map(|&k| k as f64 / fps).collect();
+    let hits = kin_s.iter().filter(|k| beats.iter().any(|b| (b - *k).abs() * fps <= HIT_FRAMES + 1e-9)).count();
+    // Seams: where provenance jumps (another dance, or not the next frame).
+    let mut seam_at = Vec::new();
+    let mut inside = Vec::new();
+    let disp: Vec<f32> = (1..seq.len()).map(|t| displacement(&seq.frames[t - 1], &seq.frames[t])).collect();
+    if let Some(p) = &seq.provenance {
+        for t in 1..seq.len() {
+            let continuous = p[t].dance == p[t - 1].dance && p[t].frame == p[t - 1].frame + 1;
+            if continuous {
+                inside.push(disp[t - 1]);
+            } else {
+                seam_at.push(t);
+            }
+        }
+    }
+    let p99 = percentile(inside, 0.99);
+    let visible = seam_at.iter().filter(|&&t| disp[t - 1] > p99).count();
+    let discontinuous = (1..seq.len())
+        .filter(|&t| {
+            seq.frames[t].iter().zip(&seq.frames[t - 1]).any(|(a, b)| a[2] > 0.0 && b[2] > 0.0 && ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2)).sqrt() > jump_px)
+        })
+        .count();
+    Metrics {
+        frames: seq.len(),
+        music_beats: beats.len(),
+        kinematic_beats: kin.len(),
+        beat_coverage: if beats.is_empty() { 0.0 } else { kin.len() as f64 / beats.len() as f64 },
+        hit_rate: if kin.is_empty() { 0.0 } else { hits as f64 / kin.len() as f64 },
+        beat_align_score: beat_align_score(&beats, &kin_s),
+        seams: seam_at.len(),
+        visible_seams: visible,
+        discontinuous_frames: discontinuous,
+    }
+}
+
+/// Mean pairwise distance between dances: per pair, the mean over their common frames of the
+/// mean joint distance of hip-centred poses in body heights.
+pub fn diversity(dances: &[Sequence]) -> f64 {
+    let norm: Vec<Vec<Frame>> = dances
+        .iter()
+        .map(|s| {
+            let h = body_height(s).unwrap_or(300.0);
+            s.frames
+                .iter()
+                .map(|f| {
+                    let (cx, cy) = ((f[8][0] + f[11][0]) / 2.0, (f[8][1] + f[11][1]) / 2.0);
+                    let mut o = *f;
+                    for j in o.iter_mut() {
+                        j[0] = (j[0] - cx) / h;
+                        j[1] = (j[1] - cy) / h;
+                    }
+                    o
+                })
+                .collect()
+        })
+        .collect();
+    let (mut sum, mut n) = (0.0f64, 0usize);
+    for i in 0..norm.len() {
+        for j in i + 1..norm.len() {
+            let m = norm[i].len().min(norm[j].len());
+            if m == 0 {
+                continue;
+            }
+            let d: f64 = (0..m).map(|t| displacement(&norm[i][t], &norm[j][t]) as f64).sum::<f64>() / m as f64;
+            sum += d;
+            n += 1;
+        }
+    }
+    if n == 0 {
+        0.0
+    } else {
+        sum / n as f64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pose::{Provenance, NUM_JOINTS};
+
+    /// A body whose x oscillates so that it stops (speed minimum) at the given times.
+    fn stopping_at(period_frames: f64, n: usize, phase: f64) -> Sequence {
+        let frames = (0..n)
+            .map(|t| {
+                // x(t) = A cos(2π(t - phase)/P): speed |sin| is zero at t = phase + kP/2.
+                let x = 40.0 * (std::f64::consts::TAU * (t as f64 - phase) / period_frames).cos() as f32;
+                let mut f = [[0.0f32; 3]; NUM_JOINTS];
+                for (j, p) in f.iter_mut().enumerate() {
+                    *p = [256.0 + x, 100.0 + 15.0 * j as f32, 1.0];
+                }
+                f
+            })
+            .collect();
+        Sequence::new(24.0, 512, 512, frames)
+    }
+
+    #[test]
+    fn stops_on_the_beat_score_high_and_off_beat_low() {
+        // Stops every 12 frames (0.5 s) at frames 6, 18, 30, ...; beats at those times.
+        let seq = stopping_at(24.0, 240, 6.0);
+        let beats: Vec<f64> = (0..20).map(|k| (6.0 + 12.0 * k as f64) / 24.0).collect();
+        let m = evaluate(&seq, &beats, 0.0, 10.0);
+        assert!(m.beat_align_score > 0.95, "{m:?}");
+        assert!(m.hit_rate > 0.95 && (m.beat_coverage - 1.0).abs() < 0.15, "{m:?}");
+        // Beats a quarter period late: 3 frames = 125 ms off every stop.
+        let late: Vec<f64> = beats.iter().map(|b| b + 3.0 / 24.0).collect();
+        let m2 = evaluate(&seq, &late, 0.0, 10.0);
+        assert!(m2.beat_align_score < 0.1 && m2.hit_rate < 0.1, "{m2:?}");
+    }
+
+    #[test]
+    fn gaussian_matches_scipy_reflect() {
+        // scipy.ndimage.gaussian_filter1d([0,0,1,0,0], 1.0) = [0.05842299, 0.24210528, 0.39894347, 0.24210528, 0.05842299]
+        let g = gaussian(&[0.0, 0.0, 1.0, 0.0, 0.0], 1.0);
+        for (a, b) in g.iter().zip([0.05842299, 0.24210528, 0.39894347, 0.24210528, 0.05842299]) {
+            assert!((a - b).abs() < 1e-6, "{g:?}");
+        }
+    }
+
+    #[test]
+    fn seams_are_counted_and_judged_against_inside_motion() {
+        let mut seq = stopping_at(48.0, 48, 0.0);
+        // Two fragments; the second is shifted 100 px: a visible seam at frame 24.
+        for f in seq.frames[24..].iter_mut() {
+            for j in f.iter_mut() {
+                j[0] += 100.0;
+            }
+        }
+        seq.provenance = Some((0..48).map(|t| Provenance { dance: if t < 24 { "A".into() } else { "B".into() }, frame: t % 24 }).collect());
+        let m = evaluate(&seq, &[], 0.0, 10.0);
+        assert_eq!((m.seams, m.visible_seams), (1, 1));
+        assert!(m.discontinuous_frames >= 1);
+        assert!(diversity(&[seq.clone(), seq]) < 1e-6);
+    }
+}
