@@ -98,6 +98,27 @@ pub fn normalize_scale(seq: &mut Sequence, target: f32) -> f32 {
     s
 }
 
+/// Letterboxes a sequence shot on any image size onto a square `size × size` canvas (aspect kept,
+/// centred), the form every stage after loading expects.
+pub fn fit_canvas(seq: &Sequence, size: u32) -> Sequence {
+    let (w, h) = (seq.width.max(1) as f32, seq.height.max(1) as f32);
+    let s = size as f32 / w.max(h);
+    let (ox, oy) = ((size as f32 - w * s) / 2.0, (size as f32 - h * s) / 2.0);
+    let frames = seq
+        .frames
+        .iter()
+        .map(|f| {
+            let mut o = *f;
+            for j in o.iter_mut().filter(|j| j[2] > 0.0) {
+                j[0] = ox + j[0] * s;
+                j[1] = oy + j[1] * s;
+            }
+            o
+        })
+        .collect();
+    Sequence { fps: seq.fps, width: size, height: size, frames, beats: seq.beats.clone(), provenance: seq.provenance.clone() }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -141,25 +162,4 @@ mod tests {
         normalize_scale(&mut s, 150.0);
         assert!((body_height(&s).unwrap() - 150.0).abs() < 1e-3);
     }
-}
-
-/// Letterboxes a sequence shot on any image size onto a square `size × size` canvas (aspect kept,
-/// centred), the form every stage after loading expects.
-pub fn fit_canvas(seq: &Sequence, size: u32) -> Sequence {
-    let (w, h) = (seq.width.max(1) as f32, seq.height.max(1) as f32);
-    let s = size as f32 / w.max(h);
-    let (ox, oy) = ((size as f32 - w * s) / 2.0, (size as f32 - h * s) / 2.0);
-    let frames = seq
-        .frames
-        .iter()
-        .map(|f| {
-            let mut o = *f;
-            for j in o.iter_mut().filter(|j| j[2] > 0.0) {
-                j[0] = ox + j[0] * s;
-                j[1] = oy + j[1] * s;
-            }
-            o
-        })
-        .collect();
-    Sequence { fps: seq.fps, width: size, height: size, frames, beats: seq.beats.clone(), provenance: seq.provenance.clone() }
 }
