@@ -148,3 +148,30 @@ fn eval_scores_a_real_dance_against_its_song() {
     assert_one_line_error(&choreo(d.path(), &["eval", "--poses", "r3.json", "--song", "nosong.mp3"]), "nosong.mp3");
     assert_one_line_error(&choreo(d.path(), &["eval", "--poses", "r3.json"]), "--song");
 }
+
+#[test]
+fn decodes_wav_mp3_ogg_flac_natively_and_opus_m4a_through_ffmpeg() {
+    let d = tempfile::tempdir().unwrap();
+    for ext in ["wav", "mp3", "ogg", "flac", "opus", "m4a"] {
+        let name = format!("tone.{ext}");
+        let codec: &[&str] = match ext {
+            "ogg" => &["-c:a", "libvorbis"],
+            "opus" => &["-c:a", "libopus"],
+            _ => &[],
+        };
+        let st = std::process::Command::new("ffmpeg")
+            .args(["-v", "error", "-y", "-f", "lavfi", "-i", "sine=f=440:d=3"])
+            .args(codec)
+            .arg(&name)
+            .current_dir(d.path())
+            .status();
+        if !st.map(|s| s.success()).unwrap_or(false) {
+            eprintln!("skipping {ext}: ffmpeg could not make it");
+            continue;
+        }
+        let a = choreo::audio::decode(&d.path().join(&name)).unwrap_or_else(|e| panic!("{ext}: {e}"));
+        assert!((a.duration_secs() - 3.0).abs() < 0.1, "{ext}: {} s", a.duration_secs());
+        let peak = a.samples.iter().fold(0.0f32, |m, s| m.max(s.abs()));
+        assert!(peak > 0.05, "{ext}: silent");
+    }
+}
