@@ -5,6 +5,7 @@
 //! (dances and fragments).
 
 pub mod audio;
+pub mod choreograph;
 pub mod corpus;
 pub mod error;
 pub mod eval;

@@ -8,7 +8,7 @@ use clap::{Args, Subcommand};
 
 use choreo::corpus::{self, CorpusConfig};
 use choreo::index::{self, Index, IndexBuilder, IndexParams};
-use choreo::model::{self, data};
+use choreo::model;
 
 #[derive(Subcommand)]
 pub enum IndexCommand {
@@ -163,19 +163,11 @@ fn merge(a: MergeArgs) -> anyhow::Result<ExitCode> {
 fn search(a: SearchArgs) -> anyhow::Result<ExitCode> {
     let ix = Index::open(&a.index)?;
     let (enc, card) = model::load(&a.model, &candle_core::Device::Cpu)?;
-    ix.check_encoder(&card.weights_sha256)?;
     let song = choreo::audio::decode(&a.audio)?;
-    let (mf, n) = data::song_windows(&song, card.fps, enc.cfg.frames);
-    if n == 0 {
-        bail!("{}: shorter than one fragment ({} s)", a.audio.display(), card.fragment_secs);
-    }
-    let q = enc.embed_audio(&mf, n)?;
-    let d = card.config.embed_dim;
     let ef = a.ef.unwrap_or(ix.manifest.hnsw.ef_search);
+    let r = choreo::choreograph::retrieve(&ix, &enc, &card, &song, a.k, ef, a.exact)?;
     let mut out = Vec::new();
-    for i in 0..n {
-        let query = &q[i * d..(i + 1) * d];
-        let hits = if a.exact { ix.search_exact(query, a.k) } else { ix.search(query, a.k, ef) };
+    for (i, hits) in r.hits.iter().enumerate() {
         let rows: Vec<serde_json::Value> = hits
             .iter()
             .map(|h| {
@@ -186,9 +178,9 @@ fn search(a: SearchArgs) -> anyhow::Result<ExitCode> {
             .collect();
         if !a.json {
             let line: Vec<String> = rows.iter().map(|r| format!("{}@{} ({:.3})", r["dance"].as_str().unwrap_or(""), r["start"], r["distance"].as_f64().unwrap_or(0.0))).collect();
-            println!("{:>6.1}s  {}", i as f64 * card.fragment_secs, line.join("  "));
+            println!("{:>6.1}s  {}", i as f64 * r.clip_secs, line.join("  "));
         }
-        out.push(serde_json::json!({"clip": i, "time": i as f64 * card.fragment_secs, "hits": rows}));
+        out.push(serde_json::json!({"clip": i, "time": i as f64 * r.clip_secs, "hits": rows}));
     }
     if a.json {
         println!("{}", serde_json::to_string(&out)?);
