@@ -145,19 +145,25 @@ pub fn ffmpeg_bin() -> String {
     std::env::var("CHOREO_FFMPEG").unwrap_or_else(|_| "ffmpeg".into())
 }
 
-fn decode_ffmpeg(path: &Path) -> Result<Audio, AudioError> {
-    // Ask ffprobe-free: let ffmpeg resample nothing but report the native rate on stderr.
-    let rate = probe_rate_ffmpeg(path)?;
-    let out = Command::new(ffmpeg_bin())
-        .args(["-v", "error", "-nostdin", "-i"])
+/// Runs ffmpeg on `path` with `pre` before `-i path` and `post` after it.
+fn run_ffmpeg(path: &Path, pre: &[&str], post: &[&str]) -> Result<std::process::Output, AudioError> {
+    Command::new(ffmpeg_bin())
+        .args(pre)
+        .arg("-i")
         .arg(path)
-        .args(["-vn", "-ac", "1", "-f", "f32le", "-acodec", "pcm_f32le", "-"])
+        .args(post)
         .stdin(Stdio::null())
         .output()
         .map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => AudioError::FfmpegMissing { path: path.into() },
             _ => AudioError::Open { path: path.into(), source: e },
-        })?;
+        })
+}
+
+fn decode_ffmpeg(path: &Path) -> Result<Audio, AudioError> {
+    // No ffprobe needed: ffmpeg reports the native rate on stderr, and decodes without resampling.
+    let rate = probe_rate_ffmpeg(path)?;
+    let out = run_ffmpeg(path, &["-v", "error", "-nostdin"], &["-vn", "-ac", "1", "-f", "f32le", "-acodec", "pcm_f32le", "-"])?;
     if !out.status.success() {
         let msg = String::from_utf8_lossy(&out.stderr);
         let line = msg.lines().last().unwrap_or("ffmpeg failed").trim().to_string();
@@ -168,15 +174,7 @@ fn decode_ffmpeg(path: &Path) -> Result<Audio, AudioError> {
 }
 
 fn probe_rate_ffmpeg(path: &Path) -> Result<u32, AudioError> {
-    let out = Command::new(ffmpeg_bin())
-        .args(["-hide_banner", "-nostdin", "-i"])
-        .arg(path)
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => AudioError::FfmpegMissing { path: path.into() },
-            _ => AudioError::Open { path: path.into(), source: e },
-        })?;
+    let out = run_ffmpeg(path, &["-hide_banner", "-nostdin"], &[])?;
     let text = String::from_utf8_lossy(&out.stderr);
     for line in text.lines().filter(|l| l.contains("Audio:")) {
         for part in line.split(',') {
