@@ -5,7 +5,7 @@
 //! 2. Index build time for the whole Tang2018 corpus (load + embed + graph + write).
 //! 3. Synthetic 16-d vectors (seeded normal) at 100k and 1M: build time, memory, recall@10 over
 //!    500 queries and speed-up over exact search (partial selection, not a full sort).
-//!    `--max N` / `--min N` pick the sizes.
+//!    `--max N` / `--min N` pick the sizes, `--m` and `--efc` the graph parameters.
 
 use std::path::Path;
 use std::time::Instant;
@@ -82,7 +82,7 @@ fn corpus_build(root: &Path) {
     }
 }
 
-fn synthetic(n: usize, rng: &mut ChaCha8Rng) {
+fn synthetic(n: usize, rng: &mut ChaCha8Rng, params: &IndexParams) {
     let t_gen = Instant::now();
     let d = 16;
     let mut gauss = || -> f32 {
@@ -92,11 +92,10 @@ fn synthetic(n: usize, rng: &mut ChaCha8Rng) {
     };
     let points: Vec<Vec<f32>> = (0..n).map(|_| (0..d).map(|_| gauss()).collect()).collect();
     let queries: Vec<Vec<f32>> = (0..500).map(|_| (0..d).map(|_| gauss()).collect()).collect();
-    let params = IndexParams::default();
     let _ = t_gen;
     let before = rss_mb();
     let t = Instant::now();
-    let ann = Ann::build(&points, &params, true);
+    let ann = Ann::build(&points, params, true);
     let build = t.elapsed().as_secs_f64();
     let mem = rss_mb() - before;
     let records: Vec<choreo::index::FragmentRecord> = points
@@ -130,15 +129,17 @@ fn main() {
     let arg = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)?.parse::<usize>().ok());
     let max = arg("--max").unwrap_or(1_000_000);
     let min = arg("--min").unwrap_or(0);
+    let d = IndexParams::default();
+    let params = IndexParams { max_nb_connection: arg("--m").unwrap_or(d.max_nb_connection), ef_construction: arg("--efc").unwrap_or(d.ef_construction), ..d };
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    println!("seed 42, M {}, ef_construction {}", IndexParams::default().max_nb_connection, IndexParams::default().ef_construction);
+    println!("seed 42, M {}, ef_construction {} (synthetic runs; the real index uses the defaults)", params.max_nb_connection, params.ef_construction);
     if min == 0 {
         real_queries(root);
         corpus_build(root);
     }
     for n in [100_000, 1_000_000] {
         if n <= max && n >= min {
-            synthetic(n, &mut ChaCha8Rng::seed_from_u64(42 + n as u64));
+            synthetic(n, &mut ChaCha8Rng::seed_from_u64(42 + n as u64), &params);
         }
     }
 }
