@@ -138,13 +138,13 @@ fn set_mfcc_norm(varmap: &VarMap, dances: &[DanceArrays], train: &[usize], dim: 
 }
 
 /// Per (joint, channel) mean and std of the pose windows the encoder sees (ST-GCN's data_bn),
-/// over every 10th window of the training dances.
-fn set_pose_norm(varmap: &VarMap, dances: &[DanceArrays], train: &[usize], v: usize) -> Result<(), ModelError> {
+/// over every 10th window of `frames` frames of the training dances.
+fn set_pose_norm(varmap: &VarMap, dances: &[DanceArrays], train: &[usize], v: usize, frames: usize) -> Result<(), ModelError> {
     let (mut sum, mut sq, mut n) = (vec![0.0f64; v * 3], vec![0.0f64; v * 3], vec![0usize; v * 3]);
     for &d in train {
         let a = &dances[d];
         for &s in a.starts.iter().step_by(10) {
-            let len = 24.min(a.frames() - s);
+            let len = frames.min(a.frames() - s);
             let w = data::pose_window(&a.poses[s..s + len]);
             for c in 0..3 {
                 for t in 0..len {
@@ -312,7 +312,7 @@ pub fn train(corpus: &Corpus, cfg: &TrainConfig, on_epoch: &mut dyn FnMut(&Epoch
     let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
     init_weights(&varmap, &mut rng)?;
     set_mfcc_norm(&varmap, &dances, &train_ids, ecfg.mfcc_dim)?;
-    set_pose_norm(&varmap, &dances, &train_ids, ecfg.joints)?;
+    set_pose_norm(&varmap, &dances, &train_ids, ecfg.joints, len)?;
     // mfcc_mean/std are buffers, not parameters.
     let params: Vec<Var> = {
         let data = varmap.data().lock().map_err(|_| ModelError::Invalid("poisoned lock".into()))?;
