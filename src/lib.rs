@@ -4,6 +4,7 @@
 //! `audio` (decode, MFCC, beats) → `pose` (skeleton, loaders, cleaning, normalising) → `corpus`
 //! (dances and fragments).
 
+pub mod align;
 pub mod audio;
 pub mod choreograph;
 pub mod corpus;

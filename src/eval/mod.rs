@@ -7,7 +7,7 @@
 //!   frames of a music beat / kinematic beats (Lee et al.).
 //! - **Beat Align Score** (Bailando): mean over music beats of exp(−d²/(2σ²)), d the distance to the
 //!   nearest kinematic beat, σ = 50 ms.
-//! - **Visible seams**: at each provenance change, the frame-to-frame mean joint displacement against
+//! - **Visible seams**: at each provenance change (see [`continues`]), the frame-to-frame mean joint displacement against
 //!   the 99th percentile of the same quantity inside fragments.
 //! - **Discontinuous frames** (DanceIt): frames where any joint moves more than `jump_px`.
 //! - **Diversity**: mean pairwise distance between dances (hip-centred poses in body heights).
@@ -35,6 +35,13 @@ pub struct Metrics {
     pub seams: usize,
     pub visible_seams: usize,
     pub discontinuous_frames: usize,
+}
+
+/// Whether frame `b` continues frame `a` in the same source: same dance, source frame 0 to 3
+/// ahead (a re-timed dance repeats or skips a source frame where it slows down or speeds up; a
+/// new fragment starts at least a fragment away or goes back).
+pub fn continues(a: &crate::pose::Provenance, b: &crate::pose::Provenance) -> bool {
+    a.dance == b.dance && b.frame >= a.frame && b.frame <= a.frame + 3
 }
 
 /// Mean over joints visible in both frames of the displacement, pixels.
@@ -138,8 +145,7 @@ pub fn evaluate(seq: &Sequence, music_beats: &[f64], offset: f64, jump_px: f32) 
     let disp: Vec<f32> = (1..seq.len()).map(|t| displacement(&seq.frames[t - 1], &seq.frames[t])).collect();
     if let Some(p) = &seq.provenance {
         for t in 1..seq.len() {
-            let continuous = p[t].dance == p[t - 1].dance && p[t].frame == p[t - 1].frame + 1;
-            if continuous {
+            if continues(&p[t - 1], &p[t]) {
                 inside.push(disp[t - 1]);
             } else {
                 seam_at.push(t);

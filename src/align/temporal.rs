@@ -1,0 +1,250 @@
+//! Temporal alignment, DanceIt Eq. 14–16: in a window of ωc frames around each music beat, find
+//! the motion event — the frame of largest pose change (DanceIt, [`BeatEvent::Peak`]) or the
+//! sudden stop that Lee et al. and the Beat Align Score count as a kinematic beat
+//! ([`BeatEvent::Stop`]) — and re-time the frames so that event lands on the beat.
+//!
+//! The re-timing is a monotone time map from output frames to source time: anchors at the beats
+//! (beat frame → event frame), the first and last frames fixed, a monotone cubic (Fritsch–Carlson)
+//! between anchors, so the frames before and after each event are stretched or squeezed smoothly.
+//! Poses are then read off the source at the mapped times by cubic (Catmull–Rom) interpolation of
+//! every joint coordinate. An anchor that would run the motion backwards or change its speed by
+//! more than `max_stretch` is skipped. The output has as many frames as the input.
+//!
+//! The motion event is found on the same speed curve the evaluation uses (mean joint speed,
+//! Gaussian-smoothed as Bailando does), so "aligned" means the same thing to both.
+
+use crate::eval;
+use crate::pose::{Frame, NUM_JOINTS};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BeatEvent {
+    /// A local maximum of the motion speed (DanceIt's largest pose change).
+    Peak,
+    /// A local minimum of the motion speed (a kinematic beat: Lee et al., Bailando).
+    Stop,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TemporalConfig {
+    /// ωc: search window around each beat, frames; None = the song's median beat interval.
+    pub wc: Option<usize>,
+    pub event: BeatEvent,
+    /// Largest speed-up or slow-down the time map may apply (≥ 1).
+    pub max_stretch: f64,
+}
+
+/// What the temporal pass did.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct TemporalReport {
+    pub wc: usize,
+    pub beats: usize,
+    /// Beats that got an event moved onto them.
+    pub anchored: usize,
+    /// Mean |event − beat| before alignment over anchored beats, frames.
+    pub mean_shift_frames: f64,
+}
+
+/// The ωc used for `beat_frames` when `wc` is None: the median beat interval, at least 2.
+pub fn default_wc(beat_frames: &[f64]) -> usize {
+    let mut d: Vec<f64> = beat_frames.windows(2).map(|w| w[1] - w[0]).filter(|d| *d > 0.0).collect();
+    if d.is_empty() {
+        return 12;
+    }
+    d.sort_by(|a, b| a.total_cmp(b));
+    (d[d.len() / 2].round() as usize).max(2)
+}
+
+/// Events of the requested kind on the smoothed speed curve: strict local extrema.
+pub fn events(speed: &[f32], kind: BeatEvent) -> Vec<usize> {
+    (1..speed.len().saturating_sub(1))
+        .filter(|&t| match kind {
+            BeatEvent::Stop => speed[t] < speed[t - 1] && speed[t] < speed[t + 1],
+            BeatEvent::Peak => speed[t] > speed[t - 1] && speed[t] > speed[t + 1],
+        })
+        .collect()
+}
+
+/// Re-times `frames` (at `fps`) so motion events fall on `beats` (seconds from frame 0). Returns
+/// the new frames, the source time (in frames) each one was read from, and the report.
+pub fn align(frames: &[Frame], fps: f64, beats: &[f64], cfg: &TemporalConfig) -> (Vec<Frame>, Vec<f64>, TemporalReport) {
+    let n = frames.len();
+    let identity: Vec<f64> = (0..n).map(|t| t as f64).collect();
+    let beat_frames: Vec<f64> = beats.iter().map(|b| b * fps).filter(|b| *b > 0.0 && *b < (n - 1) as f64).collect();
+    let wc = cfg.wc.unwrap_or_else(|| default_wc(&beat_frames));
+    let mut report = TemporalReport { wc, beats: beat_frames.len(), ..Default::default() };
+    if n < 4 || beat_frames.is_empty() {
+        return (frames.to_vec(), identity, report);
+    }
+    let speed = eval::gaussian(&eval::speed(frames), eval::SPEED_SMOOTH_SECS * fps);
+    let ev = events(&speed, cfg.event);
+    // Anchors (output frame, source frame), strictly increasing in both.
+    let mut anchors: Vec<(f64, f64)> = vec![(0.0, 0.0)];
+    let mut shift = 0.0;
+    let stretch_ok = |a: (f64, f64), b: (f64, f64)| {
+        let (dt, ds) = (b.0 - a.0, b.1 - a.1);
+        dt > 0.0 && ds > 0.0 && ds / dt <= cfg.max_stretch && dt / ds <= cfg.max_stretch
+    };
+    let half = wc as f64 / 2.0;
+    for &b in &beat_frames {
+        // Eq. 14: the most salient event in the window [b − ωc/2, b + ωc/2].
+        let in_window = ev.iter().copied().filter(|&e| (e as f64 - b).abs() <= half);
+        let best = match cfg.event {
+            BeatEvent::Peak => in_window.max_by(|&x, &y| speed[x].total_cmp(&speed[y]).then(y.cmp(&x))),
+            BeatEvent::Stop => in_window.min_by(|&x, &y| speed[x].total_cmp(&speed[y]).then(x.cmp(&y))),
+        };
+        let Some(e) = best else { continue };
+        let cand = (b, e as f64);
+        let last = *anchors.last().unwrap();
+        if stretch_ok(last, cand) {
+            shift += (e as f64 - b).abs();
+            anchors.push(cand);
+        }
+    }
+    let end = ((n - 1) as f64, (n - 1) as f64);
+    while anchors.len() > 1 && !stretch_ok(*anchors.last().unwrap(), end) {
+        let (b, e) = anchors.pop().unwrap();
+        shift -= (e - b).abs();
+    }
+    anchors.push(end);
+    report.anchored = anchors.len() - 2;
+    report.mean_shift_frames = if report.anchored > 0 { shift / report.anchored as f64 } else { 0.0 };
+    let xs: Vec<f64> = anchors.iter().map(|a| a.0).collect();
+    let ys: Vec<f64> = anchors.iter().map(|a| a.1).collect();
+    let src: Vec<f64> = (0..n).map(|t| pchip(&xs, &ys, t as f64).clamp(0.0, (n - 1) as f64)).collect();
+    let out = src.iter().map(|&s| sample(frames, s)).collect();
+    (out, src, report)
+}
+
+/// Monotone cubic (Fritsch–Carlson) interpolation through strictly increasing `xs`.
+pub fn pchip(xs: &[f64], ys: &[f64], x: f64) -> f64 {
+    let n = xs.len();
+    if n == 1 {
+        return ys[0];
+    }
+    let k = match xs.iter().position(|&v| v > x) {
+        Some(0) => 0,
+        Some(i) => i - 1,
+        None => n - 2,
+    };
+    let slope = |i: usize| (ys[i + 1] - ys[i]) / (xs[i + 1] - xs[i]);
+    let tangent = |i: usize| -> f64 {
+        if i == 0 {
+            return slope(0);
+        }
+        if i == n - 1 {
+            return slope(n - 2);
+        }
+        let (d0, d1) = (slope(i - 1), slope(i));
+        if d0 * d1 <= 0.0 {
+            return 0.0;
+        }
+        let (h0, h1) = (xs[i] - xs[i - 1], xs[i + 1] - xs[i]);
+        let (w1, w2) = (2.0 * h1 + h0, h1 + 2.0 * h0);
+        (w1 + w2) / (w1 / d0 + w2 / d1)
+    };
+    let h = xs[k + 1] - xs[k];
+    let t = ((x - xs[k]) / h).clamp(0.0, 1.0);
+    let (m0, m1) = (tangent(k) * h, tangent(k + 1) * h);
+    let (t2, t3) = (t * t, t * t * t);
+    (2.0 * t3 - 3.0 * t2 + 1.0) * ys[k] + (t3 - 2.0 * t2 + t) * m0 + (-2.0 * t3 + 3.0 * t2) * ys[k + 1] + (t3 - t2) * m1
+}
+
+/// A frame at fractional time `s`: Catmull–Rom over the four frames around it, per joint; a joint
+/// missing in any of them is taken from the nearest frame.
+pub fn sample(frames: &[Frame], s: f64) -> Frame {
+    let n = frames.len();
+    let i1 = (s.floor() as usize).min(n - 1);
+    let u = (s - i1 as f64) as f32;
+    if u <= 1e-6 {
+        return frames[i1];
+    }
+    let i0 = i1.saturating_sub(1);
+    let i2 = (i1 + 1).min(n - 1);
+    let i3 = (i1 + 2).min(n - 1);
+    let mut out = [[0.0f32; 3]; NUM_JOINTS];
+    for j in 0..NUM_JOINTS {
+        let pts = [frames[i0][j], frames[i1][j], frames[i2][j], frames[i3][j]];
+        if pts.iter().any(|p| p[2] <= 0.0) {
+            out[j] = if u < 0.5 { frames[i1][j] } else { frames[i2][j] };
+            continue;
+        }
+        for c in 0..2 {
+            let (p0, p1, p2, p3) = (pts[0][c], pts[1][c], pts[2][c], pts[3][c]);
+            out[j][c] = 0.5 * ((2.0 * p1) + (-p0 + p2) * u + (2.0 * p0 - 5.0 * p1 + 4.0 * p2 - p3) * u * u + (-p0 + 3.0 * p1 - 3.0 * p2 + p3) * u * u * u);
+        }
+        out[j][2] = pts[1][2] + (pts[2][2] - pts[1][2]) * u;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A body whose every joint moves along x with the given speed profile (px/frame).
+    fn moving(speeds: &[f32]) -> Vec<Frame> {
+        let mut x = 0.0f32;
+        speeds
+            .iter()
+            .map(|v| {
+                x += v;
+                let mut f = [[0.0f32; 3]; NUM_JOINTS];
+                for (j, p) in f.iter_mut().enumerate() {
+                    *p = [x + j as f32, 10.0 * j as f32, 1.0];
+                }
+                f
+            })
+            .collect()
+    }
+
+    #[test]
+    fn pchip_interpolates_and_stays_monotone() {
+        let xs = [0.0, 10.0, 20.0, 30.0];
+        let ys = [0.0, 14.0, 17.0, 30.0];
+        assert!((pchip(&xs, &ys, 10.0) - 14.0).abs() < 1e-9);
+        let mut prev = -1.0;
+        for i in 0..=300 {
+            let v = pchip(&xs, &ys, i as f64 / 10.0);
+            assert!(v >= prev - 1e-12);
+            prev = v;
+        }
+    }
+
+    #[test]
+    fn catmull_rom_hits_frames_and_follows_a_line() {
+        let f = moving(&[3.0; 10]);
+        assert_eq!(sample(&f, 4.0), f[4]);
+        let m = sample(&f, 4.5);
+        assert!((m[0][0] - (f[4][0][0] + f[5][0][0]) / 2.0).abs() < 1e-4);
+    }
+
+    #[test]
+    fn stops_move_onto_the_beats() {
+        // Speed dips (stops) every 12 frames starting at frame 8; beats every 12 frames from 12.
+        let fps = 24.0;
+        let speeds: Vec<f32> = (0..120).map(|t| if (t as i32 - 8).rem_euclid(12) == 0 { 0.5 } else { 6.0 + ((t % 5) as f32) * 0.01 }).collect();
+        let f = moving(&speeds);
+        let beats: Vec<f64> = (1..9).map(|k| (12 * k) as f64 / fps).collect();
+        let before = eval::kinematic_beats(&f, fps);
+        let cfg = TemporalConfig { wc: None, event: BeatEvent::Stop, max_stretch: 2.0 };
+        let (out, src, rep) = align(&f, fps, &beats, &cfg);
+        assert_eq!(out.len(), f.len());
+        assert_eq!(rep.wc, 12);
+        assert!(rep.anchored >= 6, "{rep:?}");
+        assert!(src.windows(2).all(|w| w[1] >= w[0]), "time map is monotone");
+        let after = eval::kinematic_beats(&out, fps);
+        let near = |ks: &[usize]| beats.iter().filter(|b| ks.iter().any(|&k| (k as f64 - *b * fps).abs() <= 1.0)).count();
+        assert!(near(&after) > near(&before), "before {before:?} after {after:?}");
+        assert!(near(&after) >= 6, "{after:?}");
+    }
+
+    #[test]
+    fn no_beats_changes_nothing() {
+        let f = moving(&[2.0; 30]);
+        let cfg = TemporalConfig { wc: Some(8), event: BeatEvent::Peak, max_stretch: 2.0 };
+        let (out, _, rep) = align(&f, 24.0, &[], &cfg);
+        assert_eq!(out, f);
+        assert_eq!(rep.anchored, 0);
+    }
+}

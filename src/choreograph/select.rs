@@ -1,0 +1,197 @@
+//! Sequence choice: one fragment per segment from its candidate list.
+//!
+//! - [`Selection::Nearest`]: DanceIt — the nearest fragment per segment, nothing else considered.
+//! - [`Selection::Viterbi`] (default): the path through the top-k lists minimising
+//!   `Σ audio–pose distance + λ · transition + ρ · reuses`, where the transition is the pose
+//!   distance between the end of one fragment and the start of the next after matching root
+//!   position and scale (mean joint distance in body heights, plus the same for the joints'
+//!   velocities), zero when the next fragment continues the same source dance, and a reuse is an
+//!   earlier occurrence of the same fragment on the path (found by walking the back-pointers, so it
+//!   is exact for the path kept at each state). `temperature` > 0 perturbs the audio distances
+//!   with seeded Gumbel noise before the search (perturb-and-MAP), so one song gives several
+//!   near-best dances; the same seed gives the same dance.
+//! - [`Selection::Random`]: a uniformly random fragment of the whole index per segment, seeded —
+//!   the baseline every figure is compared with.
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use crate::index::{FragmentId, FragmentRecord, Hit};
+use crate::pose::normalize::frame_height;
+use crate::pose::{Frame, NUM_JOINTS};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Selection {
+    Viterbi,
+    Nearest,
+    Random,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SelectConfig {
+    pub selection: Selection,
+    /// λ: weight of the transition cost.
+    pub transition_weight: f32,
+    /// ρ: cost of each earlier use of the same fragment.
+    pub reuse_penalty: f32,
+    pub temperature: f32,
+    pub seed: u64,
+}
+
+impl Default for SelectConfig {
+    fn default() -> Self {
+        SelectConfig { selection: Selection::Viterbi, transition_weight: 4.0, reuse_penalty: 1.0, temperature: 0.0, seed: 0 }
+    }
+}
+
+/// One chosen fragment and its audio–pose distance (NaN for random picks outside the top-k).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Choice {
+    pub fragment: FragmentId,
+    pub distance: f32,
+}
+
+/// Root-centred, height-normalised end and start of a fragment, for transition costs.
+#[derive(Debug, Clone)]
+pub struct Ends {
+    pub first: Frame,
+    pub first_vel: Frame,
+    pub last: Frame,
+    pub last_vel: Frame,
+}
+
+/// Hip midpoint (neck when the hips are missing), or None.
+pub fn root(f: &Frame) -> Option<[f32; 2]> {
+    if f[8][2] > 0.0 && f[11][2] > 0.0 {
+        Some([(f[8][0] + f[11][0]) / 2.0, (f[8][1] + f[11][1]) / 2.0])
+    } else if f[1][2] > 0.0 {
+        Some([f[1][0], f[1][1]])
+    } else {
+        None
+    }
+}
+
+fn centred(f: &Frame, h: f32) -> Frame {
+    let r = root(f).unwrap_or([0.0, 0.0]);
+    let mut o = *f;
+    for j in o.iter_mut() {
+        j[0] = (j[0] - r[0]) / h;
+        j[1] = (j[1] - r[1]) / h;
+    }
+    o
+}
+
+fn diff(a: &Frame, b: &Frame) -> Frame {
+    let mut o = *b;
+    for j in 0..NUM_JOINTS {
+        o[j][0] = b[j][0] - a[j][0];
+        o[j][1] = b[j][1] - a[j][1];
+        o[j][2] = a[j][2].min(b[j][2]);
+    }
+    o
+}
+
+impl Ends {
+    /// `h`: the source dance's body height, pixels.
+    pub fn of(poses: &[Frame], h: f32) -> Ends {
+        let n = poses.len();
+        let c: Vec<Frame> = [0, 1.min(n - 1), n.saturating_sub(2), n - 1].iter().map(|&i| centred(&poses[i], h)).collect();
+        Ends { first: c[0], first_vel: diff(&c[0], &c[1]), last: c[3], last_vel: diff(&c[2], &c[3]) }
+    }
+}
+
+/// Mean distance over joints visible in both, in the frames' units.
+fn mean_dist(a: &Frame, b: &Frame) -> f32 {
+    let (mut s, mut n) = (0.0f32, 0usize);
+    for (p, q) in a.iter().zip(b) {
+        if p[2] > 0.0 && q[2] > 0.0 {
+            s += ((p[0] - q[0]).powi(2) + (p[1] - q[1]).powi(2)).sqrt();
+            n += 1;
+        }
+    }
+    if n == 0 {
+        1.0
+    } else {
+        s / n as f32
+    }
+}
+
+/// Weight of the velocity mismatch against the pose mismatch: a frame's worth of velocity.
+const VELOCITY_WEIGHT: f32 = 4.0;
+
+/// Transition cost from fragment `a` to fragment `b` (body heights), 0 when `b` continues `a`.
+pub fn transition(a: FragmentId, b: FragmentId, records: &[FragmentRecord], ends: &[Ends]) -> f32 {
+    if records[a.0 as usize].next == Some(b) {
+        return 0.0;
+    }
+    let (ea, eb) = (&ends[a.0 as usize], &ends[b.0 as usize]);
+    mean_dist(&ea.last, &eb.first) + VELOCITY_WEIGHT * mean_dist(&ea.last_vel, &eb.first_vel)
+}
+
+/// Median nose-to-feet height of each source's frames in the index (300 px when unknown).
+pub fn source_heights(records: &[FragmentRecord], sources: usize) -> Vec<f32> {
+    let mut hs: Vec<Vec<f32>> = vec![Vec::new(); sources];
+    for r in records {
+        hs[r.source as usize].extend(r.poses.iter().filter_map(frame_height));
+    }
+    hs.into_iter()
+        .map(|mut v| {
+            if v.is_empty() {
+                return 300.0;
+            }
+            v.sort_by(|a, b| a.total_cmp(b));
+            v[v.len() / 2]
+        })
+        .collect()
+}
+
+/// Chooses one fragment per segment.
+pub fn select(hits: &[Vec<Hit>], records: &[FragmentRecord], ends: &[Ends], cfg: &SelectConfig) -> Vec<Choice> {
+    let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
+    match cfg.selection {
+        Selection::Nearest => hits.iter().map(|h| Choice { fragment: h[0].fragment, distance: h[0].distance }).collect(),
+        Selection::Random => hits
+            .iter()
+            .map(|_| {
+                let f = FragmentId(rng.gen_range(0..records.len()) as u32);
+                Choice { fragment: f, distance: f32::NAN }
+            })
+            .collect(),
+        Selection::Viterbi => {
+            let unary: Vec<Vec<f32>> = hits
+                .iter()
+                .map(|h| {
+                    h.iter()
+                        .map(|x| {
+                            if cfg.temperature > 0.0 {
+                                // Gumbel(0, 1): −ln(−ln U).
+                                let u: f64 = rng.gen_range(1e-12..1.0);
+                                x.distance - cfg.temperature * (-(-u.ln()).ln()) as f32
+                            } else {
+                                x.distance
+                            }
+                        })
+                        .collect()
+                })
+                .collect();
+            let ids: Vec<Vec<u32>> = hits.iter().map(|h| h.iter().map(|x| x.fragment.0).collect()).collect();
+            let pair = |t: usize, i: usize, j: usize| cfg.transition_weight * transition(hits[t - 1][i].fragment, hits[t][j].fragment, records, ends);
+            let (path, _) = super::viterbi::best_path_reuse(&unary, pair, &ids, cfg.reuse_penalty);
+            path.iter().enumerate().map(|(t, &i)| Choice { fragment: hits[t][i].fragment, distance: hits[t][i].distance }).collect()
+        }
+    }
+}
+
+/// Total cost of a choice sequence under `cfg` (without noise): what the Viterbi minimises.
+pub fn path_cost(choices: &[Choice], records: &[FragmentRecord], ends: &[Ends], cfg: &SelectConfig) -> f32 {
+    let mut c = 0.0;
+    for (t, ch) in choices.iter().enumerate() {
+        c += ch.distance;
+        if t > 0 {
+            c += cfg.transition_weight * transition(choices[t - 1].fragment, ch.fragment, records, ends);
+            c += cfg.reuse_penalty * choices[..t].iter().filter(|p| p.fragment == ch.fragment).count() as f32;
+        }
+    }
+    c
+}
