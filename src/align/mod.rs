@@ -88,13 +88,7 @@ pub struct AlignReport {
     pub temporal: Option<TemporalReport>,
 }
 
-/// Frame t starts a new fragment: its provenance does not continue frame t−1's ([`crate::eval::continues`]).
-pub fn seam_flags(seq: &Sequence) -> Vec<bool> {
-    match &seq.provenance {
-        Some(p) => (0..seq.len()).map(|t| t > 0 && !crate::eval::continues(&p[t - 1], &p[t])).collect(),
-        None => vec![false; seq.len()],
-    }
-}
+pub use crate::eval::seam_flags;
 
 /// Spatial then temporal alignment. `beats` are seconds from frame 0; with none, the temporal
 /// pass is skipped (the caller warns).
@@ -113,6 +107,9 @@ pub fn align(seq: &Sequence, beats: &[f64], cfg: &AlignConfig) -> crate::Result<
         if let Some(p) = &seq.provenance {
             out.provenance = Some(src.iter().map(|&s| p[(s.round() as usize).min(p.len() - 1)].clone()).collect());
         }
+        // Re-timing can speed a smoothed seam up past the motion around it: touch those up.
+        let seams = seam_flags(&out);
+        report.spatial.windows += spatial::touch_up(&mut out.frames, &seams, &scfg);
         report.temporal = Some(rep);
     }
     Ok((out, report))

@@ -90,37 +90,60 @@ fn windows(ts: &[usize], half: usize, n: usize) -> Vec<(usize, usize)> {
 }
 
 /// Runs the spatial alignment. `seams[t]` is true when frame t starts a new fragment (the jump
-/// between t−1 and t is a seam); such jumps may get wider windows.
+/// between t−1 and t is a seam). Windows are rebuilt around every discontinuous frame and every
+/// visible seam ([`crate::eval::visible_seams`]: a seam moving more than 99 % of the frames inside
+/// fragments); seams still discontinuous or visible get wider windows.
 pub fn smooth(frames: &[Frame], seams: &[bool], cfg: &SpatialConfig) -> (Vec<Frame>, SpatialReport) {
-    let mut out = frames.to_vec();
     let before = discontinuous(frames, cfg.jump_px);
     let mut report = SpatialReport { discontinuous_before: before.len(), ..Default::default() };
+    let mut out = frames.to_vec();
     if cfg.smoothing == Smoothing::None || frames.len() < 3 {
         report.discontinuous_after = before.len();
         return (out, report);
     }
-    let n = frames.len();
+    report.windows = passes(&mut out, seams, cfg, true);
+    report.discontinuous_after = discontinuous(&out, cfg.jump_px).len();
+    (out, report)
+}
+
+/// Only the seams that are visible (after re-timing, say), widening as [`smooth`] does. Returns
+/// the windows rebuilt.
+pub fn touch_up(frames: &mut [Frame], seams: &[bool], cfg: &SpatialConfig) -> usize {
+    if cfg.smoothing == Smoothing::None || frames.len() < 3 {
+        return 0;
+    }
+    passes(frames, seams, cfg, false)
+}
+
+fn passes(out: &mut [Frame], seams: &[bool], cfg: &SpatialConfig, jumps: bool) -> usize {
+    let n = out.len();
     let mut half = (cfg.wa / 2).max(1);
-    let mut targets = before;
+    let mut windows_done = 0;
     for pass in 0..5 {
+        let seam_near = |t: usize, half: usize| (t.saturating_sub(2 * half)..=(t + 2 * half).min(n - 1)).any(|s| seams.get(s).copied().unwrap_or(false));
+        let mut targets: Vec<usize> = if jumps {
+            // First pass: every jump; later passes: jumps that a seam left behind.
+            discontinuous(out, cfg.jump_px).into_iter().filter(|&t| pass == 0 || seam_near(t, half / 2)).collect()
+        } else {
+            Vec::new()
+        };
+        targets.extend(crate::eval::visible_seams(out, seams));
+        targets.sort_unstable();
+        targets.dedup();
         if targets.is_empty() {
             break;
         }
         let ws = windows(&targets, half, n);
         for &(a, b) in &ws {
-            rebuild(&mut out, a, b, cfg);
+            rebuild(out, a, b, cfg);
         }
-        report.windows += ws.len();
-        // Widen only around seams that are still discontinuous.
-        let seam_near = |t: usize| (t.saturating_sub(2 * half)..=(t + 2 * half).min(n - 1)).any(|s| seams.get(s).copied().unwrap_or(false));
-        targets = discontinuous(&out, cfg.jump_px).into_iter().filter(|&t| seam_near(t)).collect();
+        windows_done += ws.len();
         half *= 2;
-        if pass == 3 || 2 * half > n {
+        if 2 * half > n {
             break;
         }
     }
-    report.discontinuous_after = discontinuous(&out, cfg.jump_px).len();
-    (out, report)
+    windows_done
 }
 
 /// Rebuilds frames a+1..b in place (joint by joint, x and y), from the reference frames before a.

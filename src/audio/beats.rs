@@ -195,6 +195,17 @@ pub fn detect_beats(audio: &Audio, cfg: &BeatConfig) -> Result<Beats, AudioError
     }
 }
 
+/// The onset-strength envelope the dp tracker follows, and its frame rate (envelope values per
+/// second). Empty for silent or empty audio.
+pub fn onset_strength(audio: &Audio) -> (Vec<f64>, f64) {
+    let sr = audio.sample_rate as f64;
+    if sr <= 0.0 || audio.samples.is_empty() {
+        return (Vec::new(), 1.0);
+    }
+    let hop = ((sr * dp::HOP_S).round() as usize).max(1);
+    (dp::onset_envelope(&audio.samples, hop, dp::WIN_HOPS * hop, sr), sr / hop as f64)
+}
+
 // ------------------------------------------------------------------------------------------------
 // Evaluation
 

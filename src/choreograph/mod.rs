@@ -109,7 +109,11 @@ pub fn choreograph(index: &Index, enc: &Encoders, card: &ModelCard, song: &Audio
     let segs = retrieve::segments(total, frag, cfg.segmentation, &beat_frames);
     let retrieval = retrieve_segments(index, enc, card, song, &segs, &cfg.search)?;
     let prep = Prepared::new(index);
-    let choices = select::select(&retrieval.hits, &index.fragments, &prep.ends, &cfg.select);
+    let candidates = match cfg.select.selection {
+        Selection::Viterbi => select::with_continuations(&retrieval.hits, &retrieval.embeddings, &index.fragments),
+        _ => retrieval.hits.clone(),
+    };
+    let choices = select::select(&candidates, &index.fragments, &prep.ends, &cfg.select);
     let (raw, dance, align_report) = finish(index, &prep, &retrieval.segments, &choices, total, &beats.beats, cfg.align.as_ref())?;
     let ids: Vec<u32> = choices.iter().map(|c| c.fragment.0).collect();
     let distinct = {

@@ -146,6 +146,26 @@ pub fn source_heights(records: &[FragmentRecord], sources: usize) -> Vec<f32> {
         .collect()
 }
 
+/// Adds to each segment's candidates the continuations (`next`) of the previous segment's
+/// candidates, with their true audio–pose distance, so the Viterbi can follow a source dance on
+/// when the music allows. Candidates stay sorted by distance.
+pub fn with_continuations(hits: &[Vec<Hit>], embeddings: &[Vec<f32>], records: &[FragmentRecord]) -> Vec<Vec<Hit>> {
+    let mut out: Vec<Vec<Hit>> = hits.to_vec();
+    for t in 1..hits.len() {
+        let mut extra: Vec<Hit> = Vec::new();
+        for h in &hits[t - 1] {
+            if let Some(n) = records[h.fragment.0 as usize].next {
+                if !out[t].iter().any(|x| x.fragment == n) && !extra.iter().any(|x| x.fragment == n) {
+                    extra.push(Hit { fragment: n, distance: crate::index::search::l2(&records[n.0 as usize].pose_embedding, &embeddings[t]) });
+                }
+            }
+        }
+        out[t].extend(extra);
+        out[t].sort_by(|a, b| a.distance.total_cmp(&b.distance).then(a.fragment.cmp(&b.fragment)));
+    }
+    out
+}
+
 /// Chooses one fragment per segment.
 pub fn select(hits: &[Vec<Hit>], records: &[FragmentRecord], ends: &[Ends], cfg: &SelectConfig) -> Vec<Choice> {
     let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);

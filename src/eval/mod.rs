@@ -12,6 +12,8 @@
 //! - **Discontinuous frames** (DanceIt): frames where any joint moves more than `jump_px`.
 //! - **Diversity**: mean pairwise distance between dances (hip-centred poses in body heights).
 
+pub mod plot;
+
 use serde::Serialize;
 
 use crate::pose::normalize::body_height;
@@ -42,6 +44,24 @@ pub struct Metrics {
 /// new fragment starts at least a fragment away or goes back).
 pub fn continues(a: &crate::pose::Provenance, b: &crate::pose::Provenance) -> bool {
     a.dance == b.dance && b.frame >= a.frame && b.frame <= a.frame + 3
+}
+
+/// Per frame: true when it starts a new fragment (its provenance does not [`continues`] the
+/// previous frame's). All false without provenance.
+pub fn seam_flags(seq: &Sequence) -> Vec<bool> {
+    match &seq.provenance {
+        Some(p) => (0..seq.len()).map(|t| t > 0 && !continues(&p[t - 1], &p[t])).collect(),
+        None => vec![false; seq.len()],
+    }
+}
+
+/// Seam frames whose frame-to-frame mean joint displacement exceeds the 99th percentile of the
+/// same quantity inside fragments (the non-seam frames).
+pub fn visible_seams(frames: &[Frame], seams: &[bool]) -> Vec<usize> {
+    let disp: Vec<f32> = (1..frames.len()).map(|t| displacement(&frames[t - 1], &frames[t])).collect();
+    let inside: Vec<f32> = (1..frames.len()).filter(|&t| !seams[t]).map(|t| disp[t - 1]).collect();
+    let p99 = percentile(inside, 0.99);
+    (1..frames.len()).filter(|&t| seams[t] && disp[t - 1] > p99).collect()
 }
 
 /// Mean over joints visible in both frames of the displacement, pixels.
@@ -139,21 +159,9 @@ pub fn evaluate(seq: &Sequence, music_beats: &[f64], offset: f64, jump_px: f32) 
     let kin = kinematic_beats(&seq.frames, fps);
     let kin_s: Vec<f64> = kin.iter().map(|&k| k as f64 / fps).collect();
     let hits = kin_s.iter().filter(|k| beats.iter().any(|b| (b - *k).abs() * fps <= HIT_FRAMES + 1e-9)).count();
-    // Seams: where provenance jumps (another dance, or not the next frame).
-    let mut seam_at = Vec::new();
-    let mut inside = Vec::new();
-    let disp: Vec<f32> = (1..seq.len()).map(|t| displacement(&seq.frames[t - 1], &seq.frames[t])).collect();
-    if let Some(p) = &seq.provenance {
-        for t in 1..seq.len() {
-            if continues(&p[t - 1], &p[t]) {
-                inside.push(disp[t - 1]);
-            } else {
-                seam_at.push(t);
-            }
-        }
-    }
-    let p99 = percentile(inside, 0.99);
-    let visible = seam_at.iter().filter(|&&t| disp[t - 1] > p99).count();
+    let flags = seam_flags(seq);
+    let seam_count = flags.iter().filter(|f| **f).count();
+    let visible = visible_seams(&seq.frames, &flags).len();
     let discontinuous = (1..seq.len())
         .filter(|&t| {
             seq.frames[t].iter().zip(&seq.frames[t - 1]).any(|(a, b)| a[2] > 0.0 && b[2] > 0.0 && ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2)).sqrt() > jump_px)
@@ -166,7 +174,7 @@ pub fn evaluate(seq: &Sequence, music_beats: &[f64], offset: f64, jump_px: f32) 
         beat_coverage: if beats.is_empty() { 0.0 } else { kin.len() as f64 / beats.len() as f64 },
         hit_rate: if kin.is_empty() { 0.0 } else { hits as f64 / kin.len() as f64 },
         beat_align_score: beat_align_score(&beats, &kin_s),
-        seams: seam_at.len(),
+        seams: seam_count,
         visible_seams: visible,
         discontinuous_frames: discontinuous,
     }

@@ -1,0 +1,523 @@
+//! `dance`, `align` and `tune`: the product's main job and its knobs.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{bail, Context};
+use clap::{Args, ValueEnum};
+use serde::Serialize;
+
+use choreo::align::{self, AlignConfig, AlignReport, BeatEvent, Smoothing};
+use choreo::audio::{self, BeatConfig};
+use choreo::choreograph::{self, DanceConfig, SearchConfig, SelectConfig, Segmentation, Selection};
+use choreo::eval::{self, plot, Metrics};
+use choreo::index::Index;
+use choreo::model;
+use choreo::pose::{format, Sequence};
+use choreo::render::video::{render_video, RenderConfig};
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq, Debug)]
+pub enum SpatialArg {
+    /// DanceIt Algorithm 1 (trend + periodic term learnt from the previous ωb frames).
+    Tsd,
+    /// Straight line across the window (DanceIt's user-study baseline).
+    Linear,
+    None,
+}
+
+impl From<SpatialArg> for Smoothing {
+    fn from(a: SpatialArg) -> Self {
+        match a {
+            SpatialArg::Tsd => Smoothing::Tsd,
+            SpatialArg::Linear => Smoothing::Linear,
+            SpatialArg::None => Smoothing::None,
+        }
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq, Debug)]
+pub enum EventArg {
+    /// Speed minimum, a sudden stop (Lee et al.; what Beat Align Score counts).
+    Stop,
+    /// Speed maximum, the largest pose change (DanceIt Eq. 14).
+    Peak,
+}
+
+impl From<EventArg> for BeatEvent {
+    fn from(a: EventArg) -> Self {
+        match a {
+            EventArg::Stop => BeatEvent::Stop,
+            EventArg::Peak => BeatEvent::Peak,
+        }
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq, Debug)]
+pub enum SelectArg {
+    /// Viterbi over the top-k lists: audio distance + transition + reuse.
+    Viterbi,
+    /// The nearest fragment per clip (DanceIt).
+    Nearest,
+    /// A random fragment per clip (baseline).
+    Random,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq, Debug)]
+pub enum SegmentArg {
+    /// Clips of the index's fragment length from the start (DanceIt).
+    Fixed,
+    /// Boundaries on beats; fragments are stretched to fit.
+    Beats,
+}
+
+/// The alignment flags shared by `dance` and `align`.
+#[derive(Args, Clone, Debug)]
+pub struct AlignFlags {
+    /// Spatial smoothing of discontinuous frames.
+    #[arg(long, value_enum, default_value = "tsd")]
+    pub spatial: SpatialArg,
+    /// ωa: abnormal window and reference step, frames.
+    #[arg(long, default_value_t = 8)]
+    pub wa: usize,
+    /// ωb: reference frames before the window (≥ ωa).
+    #[arg(long, default_value_t = 24)]
+    pub wb: usize,
+    /// ωc: search window around each beat, frames, or 'beat' for the song's beat interval.
+    #[arg(long, default_value = "beat")]
+    pub wc: String,
+    /// Discontinuity threshold in pixels [default: 7 % of the dance's nose-to-feet height, the 99th
+    /// percentile of real single-joint moves per frame; DanceIt's 10 px flags 10 % of real frames].
+    #[arg(long)]
+    pub jump_px: Option<f32>,
+    /// Volatility threshold of the periodic term, pixels.
+    #[arg(long, default_value_t = 5.0)]
+    pub period_th: f32,
+    /// Which motion event goes onto each beat.
+    #[arg(long, value_enum, default_value = "stop")]
+    pub beat_event: EventArg,
+    /// Spatial smoothing only: no re-timing onto the beats.
+    #[arg(long)]
+    pub no_temporal: bool,
+    /// Largest speed-up or slow-down of the re-timing.
+    #[arg(long, default_value_t = 2.0)]
+    pub max_stretch: f64,
+}
+
+pub fn parse_wc(s: &str) -> anyhow::Result<Option<usize>> {
+    if s == "beat" {
+        return Ok(None);
+    }
+    match s.parse::<usize>() {
+        Ok(n) => Ok(Some(n)),
+        Err(_) => bail!("--wc must be 'beat' or a number of frames, got '{s}'"),
+    }
+}
+
+impl AlignFlags {
+    pub fn config(&self) -> anyhow::Result<AlignConfig> {
+        let c = AlignConfig {
+            smoothing: self.spatial.into(),
+            wa: self.wa,
+            wb: self.wb,
+            jump_px: self.jump_px,
+            period_th: self.period_th,
+            temporal: !self.no_temporal,
+            wc: parse_wc(&self.wc)?,
+            event: self.beat_event.into(),
+            max_stretch: self.max_stretch,
+        };
+        c.validate()?;
+        Ok(c)
+    }
+}
+
+/// Where the dance comes from: index, model and the choice of fragments.
+#[derive(Args, Clone, Debug)]
+pub struct SourceFlags {
+    /// The song (wav, mp3, ogg, flac; others through ffmpeg).
+    #[arg(long)]
+    pub song: PathBuf,
+    /// Index folder built by `choreo index build`.
+    #[arg(long, default_value = "index/default")]
+    pub index: PathBuf,
+    /// The encoders the index was built with.
+    #[arg(long, default_value = "models/encoders.safetensors")]
+    pub model: PathBuf,
+    /// Candidates per clip.
+    #[arg(long, default_value_t = 16)]
+    pub topk: usize,
+    /// HNSW search width (default: the index's).
+    #[arg(long)]
+    pub ef: Option<usize>,
+    /// Exact (brute-force) search instead of HNSW.
+    #[arg(long)]
+    pub exact: bool,
+    /// How one fragment per clip is chosen.
+    #[arg(long, value_enum, default_value = "viterbi")]
+    pub select: SelectArg,
+    /// How the song is cut into clips.
+    #[arg(long, value_enum, default_value = "fixed")]
+    pub segment: SegmentArg,
+    /// λ: weight of the transition cost (pose distance at the seam, body heights).
+    #[arg(long, default_value_t = SelectConfig::default().transition_weight)]
+    pub transition_weight: f32,
+    /// ρ: cost of reusing a fragment, per earlier use.
+    #[arg(long, default_value_t = SelectConfig::default().reuse_penalty)]
+    pub reuse_penalty: f32,
+    /// Noise on the audio distances (0: the single best dance; > 0: a near-best one per --seed).
+    #[arg(long, default_value_t = 0.0)]
+    pub temperature: f32,
+    /// Seed of --temperature and of --select random.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+}
+
+impl SourceFlags {
+    fn config(&self, index: &Index, align: Option<AlignConfig>) -> anyhow::Result<DanceConfig> {
+        if self.topk == 0 {
+            bail!("--topk must be at least 1");
+        }
+        if !(self.temperature.is_finite() && self.temperature >= 0.0) {
+            bail!("--temperature must be ≥ 0, got {}", self.temperature);
+        }
+        if !(self.transition_weight.is_finite() && self.transition_weight >= 0.0 && self.reuse_penalty.is_finite() && self.reuse_penalty >= 0.0) {
+            bail!("--transition-weight and --reuse-penalty must be ≥ 0");
+        }
+        Ok(DanceConfig {
+            search: SearchConfig { k: self.topk, ef: self.ef.unwrap_or(index.manifest.hnsw.ef_search).max(self.topk), exact: self.exact },
+            segmentation: match self.segment {
+                SegmentArg::Fixed => Segmentation::Fixed,
+                SegmentArg::Beats => Segmentation::Beats,
+            },
+            select: SelectConfig {
+                selection: match self.select {
+                    SelectArg::Viterbi => Selection::Viterbi,
+                    SelectArg::Nearest => Selection::Nearest,
+                    SelectArg::Random => Selection::Random,
+                },
+                transition_weight: self.transition_weight,
+                reuse_penalty: self.reuse_penalty,
+                temperature: self.temperature,
+                seed: self.seed,
+            },
+            align,
+            beats: BeatConfig::default(),
+        })
+    }
+}
+
+#[derive(Args)]
+pub struct DanceArgs {
+    #[command(flatten)]
+    pub src: SourceFlags,
+    /// Output: a pose file (.json), or a video (.mp4, skeleton render with the song).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Write the stitched dance without alignment (the input of `choreo align`).
+    #[arg(long)]
+    pub no_align: bool,
+    #[command(flatten)]
+    pub align: AlignFlags,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args)]
+pub struct AlignArgs {
+    /// A stitched dance (`choreo dance --no-align --out raw.json`).
+    #[arg(long)]
+    pub poses: PathBuf,
+    /// Its song (for the beats).
+    #[arg(long)]
+    pub song: PathBuf,
+    #[arg(long)]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub align: AlignFlags,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args)]
+pub struct TuneArgs {
+    #[command(flatten)]
+    pub src: SourceFlags,
+    /// ωa values to try.
+    #[arg(long, value_delimiter = ',', default_value = "4,8,16")]
+    pub wa: Vec<usize>,
+    /// ωb values to try.
+    #[arg(long, value_delimiter = ',', default_value = "16,24,48")]
+    pub wb: Vec<usize>,
+    /// ωc values to try ('beat' or frames).
+    #[arg(long, value_delimiter = ',', default_value = "beat")]
+    pub wc: Vec<String>,
+    /// Jump thresholds to try, pixels (default: the automatic one).
+    #[arg(long, value_delimiter = ',')]
+    pub jump_px: Vec<f32>,
+    /// Period thresholds to try, pixels.
+    #[arg(long, value_delimiter = ',', default_value = "5")]
+    pub period_th: Vec<f32>,
+    /// Beat events to try.
+    #[arg(long, value_delimiter = ',', value_enum, default_value = "stop")]
+    pub beat_event: Vec<EventArg>,
+    /// Spatial smoothings to try.
+    #[arg(long, value_delimiter = ',', value_enum, default_value = "tsd")]
+    pub spatial: Vec<SpatialArg>,
+    /// Largest re-timing stretch.
+    #[arg(long, default_value_t = 2.0)]
+    pub max_stretch: f64,
+    /// Print the table as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Draw the onset envelope and beats over the dance's speed and kinematic beats, before and
+    /// after alignment with the best setting (SVG).
+    #[arg(long)]
+    pub plot: Option<PathBuf>,
+    /// Write the best setting's dance here (pose file).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+fn load(src: &SourceFlags) -> anyhow::Result<(Index, model::Encoders, model::ModelCard, audio::Audio)> {
+    let index = Index::open(&src.index)?;
+    let (enc, card) = model::load(&src.model, &candle_core::Device::Cpu)?;
+    let song = audio::decode(&src.song)?;
+    Ok((index, enc, card, song))
+}
+
+fn metrics(seq: &Sequence, beats: &[f64], jump: f32) -> Metrics {
+    eval::evaluate(seq, beats, 0.0, jump)
+}
+
+fn print_align(r: &AlignReport) {
+    eprintln!(
+        "  spatial: jump {:.1} px, discontinuous frames {} → {} ({} windows rebuilt)",
+        r.jump_px, r.spatial.discontinuous_before, r.spatial.discontinuous_after, r.spatial.windows
+    );
+    match &r.temporal {
+        Some(t) => eprintln!("  temporal: ωc {} frames, {} of {} beats anchored, mean shift {:.1} frames", t.wc, t.anchored, t.beats, t.mean_shift_frames),
+        None => eprintln!("  temporal: off"),
+    }
+}
+
+fn print_metrics(m: &Metrics) {
+    eprintln!(
+        "  metrics: visible seams {}/{}, discontinuous frames {}, kinematic beats {} for {} music beats (coverage {:.3}), hit rate {:.3}, Beat Align Score {:.3}",
+        m.visible_seams, m.seams, m.discontinuous_frames, m.kinematic_beats, m.music_beats, m.beat_coverage, m.hit_rate, m.beat_align_score
+    );
+}
+
+fn write_output(seq: &Sequence, out: &Path, song: &Path) -> anyhow::Result<()> {
+    let is_video = out.extension().and_then(|e| e.to_str()).map(|e| e.eq_ignore_ascii_case("mp4")).unwrap_or(false);
+    if is_video {
+        let pb = super::corpus::bar(seq.len() as u64, "rendering");
+        render_video(seq, song, out, &RenderConfig::default(), &|done, total| {
+            pb.set_length(total);
+            pb.set_position(done);
+        })?;
+        pb.finish_and_clear();
+    } else {
+        format::write(seq, out)?;
+    }
+    Ok(())
+}
+
+pub fn dance(a: DanceArgs) -> anyhow::Result<ExitCode> {
+    let align_cfg = if a.no_align { None } else { Some(a.align.config()?) };
+    let t0 = Instant::now();
+    let (index, enc, card, song) = load(&a.src)?;
+    let cfg = a.src.config(&index, align_cfg)?;
+    let c = choreograph::choreograph(&index, &enc, &card, &song, &cfg)?;
+    let secs = t0.elapsed().as_secs_f64();
+    for w in &c.summary.warnings {
+        eprintln!("choreo: warning: {w}");
+    }
+    write_output(&c.dance, &a.out, &a.src.song)?;
+    let jump = align_cfg.map(|x| x.jump_for(&c.raw)).unwrap_or_else(|| align::default_jump_px(&c.raw));
+    let m = metrics(&c.dance, &c.beats, jump);
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&serde_json::json!({"out": a.out, "summary": c.summary, "metrics": m, "seconds": secs}))?);
+    } else {
+        let s = &c.summary;
+        eprintln!(
+            "{}: {:.1} s, {} frames at {} fps, {:.0} BPM; {} clips, {} seams, {} distinct fragments ({} reused), mean audio–pose distance {:.3} ({:.2} s)",
+            a.out.display(),
+            s.song_secs,
+            s.frames,
+            c.dance.fps,
+            s.bpm,
+            s.segments,
+            s.seams,
+            s.distinct_fragments,
+            s.reused,
+            s.mean_audio_distance,
+            secs
+        );
+        if let Some(r) = &s.align {
+            print_align(r);
+        }
+        print_metrics(&m);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn align_cmd(a: AlignArgs) -> anyhow::Result<ExitCode> {
+    let cfg = a.align.config()?;
+    let raw = format::read(&a.poses)?;
+    let song = audio::decode(&a.song)?;
+    let beats = audio::detect_beats(&song, &BeatConfig::default())?;
+    if beats.beats.is_empty() {
+        eprintln!("choreo: warning: {}: no beats found (silent or beatless): spatial alignment only", a.song.display());
+    }
+    let (out, rep) = align::align(&raw, &beats.beats, &cfg).with_context(|| a.poses.display().to_string())?;
+    let mut out = out;
+    out.beats = Some(beats.beats.clone());
+    write_output(&out, &a.out, &a.song)?;
+    let m = metrics(&out, &beats.beats, rep.jump_px);
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&serde_json::json!({"out": a.out, "align": rep, "metrics": m}))?);
+    } else {
+        eprintln!("{}: {} frames", a.out.display(), out.len());
+        print_align(&rep);
+        print_metrics(&m);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Serialize)]
+struct TuneRow {
+    spatial: Smoothing,
+    wa: usize,
+    wb: usize,
+    wc: String,
+    jump_px: f32,
+    period_th: f32,
+    beat_event: BeatEvent,
+    metrics: Metrics,
+    seconds: f64,
+}
+
+/// Best first: fewest visible seams, then highest Beat Align Score, then highest hit rate, then
+/// fewest discontinuous frames.
+fn better(a: &TuneRow, b: &TuneRow) -> std::cmp::Ordering {
+    a.metrics
+        .visible_seams
+        .cmp(&b.metrics.visible_seams)
+        .then(b.metrics.beat_align_score.total_cmp(&a.metrics.beat_align_score))
+        .then(b.metrics.hit_rate.total_cmp(&a.metrics.hit_rate))
+        .then(a.metrics.discontinuous_frames.cmp(&b.metrics.discontinuous_frames))
+}
+
+pub fn tune(a: TuneArgs) -> anyhow::Result<ExitCode> {
+    let wcs: Vec<Option<usize>> = a.wc.iter().map(|s| parse_wc(s)).collect::<anyhow::Result<_>>()?;
+    let jumps: Vec<Option<f32>> = if a.jump_px.is_empty() { vec![None] } else { a.jump_px.iter().map(|j| Some(*j)).collect() };
+    let mut grid = Vec::new();
+    for &sp in &a.spatial {
+        for &wa in &a.wa {
+            for &wb in &a.wb {
+                for (wc, wcs_s) in wcs.iter().zip(&a.wc) {
+                    for &j in &jumps {
+                        for &pt in &a.period_th {
+                            for &ev in &a.beat_event {
+                                let c = AlignConfig { smoothing: sp.into(), wa, wb, jump_px: j, period_th: pt, temporal: true, wc: *wc, event: ev.into(), max_stretch: a.max_stretch };
+                                // A contradictory setting is named, not silently skipped.
+                                c.validate().with_context(|| format!("grid setting --wa {wa} --wb {wb} --wc {wcs_s}"))?;
+                                grid.push((c, wcs_s.clone()));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    if grid.is_empty() {
+        bail!("the grid is empty: give at least one value for each of --wa, --wb, --wc");
+    }
+    let (index, enc, card, song) = load(&a.src)?;
+    let cfg = a.src.config(&index, None)?;
+    // Retrieval and selection once; alignment per setting.
+    let c = choreograph::choreograph(&index, &enc, &card, &song, &cfg)?;
+    for w in &c.summary.warnings {
+        eprintln!("choreo: warning: {w}");
+    }
+    let prep = choreograph::Prepared::new(&index);
+    let total = c.raw.len();
+    let pb = super::corpus::bar(grid.len() as u64, "tuning");
+    let mut rows = Vec::new();
+    let mut results = Vec::new();
+    for (ac, wc_s) in &grid {
+        let t0 = Instant::now();
+        let (_, dance, rep) = choreograph::finish(&index, &prep, &c.retrieval.segments, &c.choices, total, &c.beats, Some(ac))?;
+        let seconds = t0.elapsed().as_secs_f64();
+        let jump = rep.as_ref().map(|r| r.jump_px).unwrap_or(0.0);
+        let m = metrics(&dance, &c.beats, jump);
+        rows.push(TuneRow { spatial: ac.smoothing, wa: ac.wa, wb: ac.wb, wc: wc_s.clone(), jump_px: jump, period_th: ac.period_th, beat_event: ac.event, metrics: m, seconds });
+        results.push(dance);
+        pb.inc(1);
+    }
+    pb.finish_and_clear();
+    let mut order: Vec<usize> = (0..rows.len()).collect();
+    order.sort_by(|&i, &j| better(&rows[i], &rows[j]).then(i.cmp(&j)));
+    let raw_m = metrics(&c.raw, &c.beats, rows[order[0]].jump_px);
+    if a.json {
+        let sorted: Vec<&TuneRow> = order.iter().map(|&i| &rows[i]).collect();
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({"criterion": "fewest visible seams, then highest Beat Align Score, then highest hit rate, then fewest discontinuous frames", "unaligned": raw_m, "settings": sorted}))?
+        );
+    } else {
+        println!("best first: fewest visible seams, then highest Beat Align Score, then hit rate, then fewest discontinuous frames");
+        println!("{:<7} {:>3} {:>3} {:>5} {:>6} {:>6} {:>5} | {:>7} {:>7} {:>6} {:>6} {:>6} {:>7}", "spatial", "ωa", "ωb", "ωc", "jump", "per.th", "event", "seams", "discont", "cover", "hit", "BAS", "time");
+        let show = |name: &str, r: Option<&TuneRow>, m: &Metrics| {
+            let (sp, wa, wb, wc, j, pt, ev, t) = match r {
+                Some(r) => (format!("{:?}", r.spatial).to_lowercase(), r.wa.to_string(), r.wb.to_string(), r.wc.clone(), format!("{:.1}", r.jump_px), format!("{:.1}", r.period_th), format!("{:?}", r.beat_event).to_lowercase(), format!("{:.3}s", r.seconds)),
+                None => (name.to_string(), "-".into(), "-".into(), "-".into(), "-".into(), "-".into(), "-".into(), "-".into()),
+            };
+            println!(
+                "{:<7} {:>3} {:>3} {:>5} {:>6} {:>6} {:>5} | {:>3}/{:<3} {:>7} {:>6.3} {:>6.3} {:>6.3} {:>7}",
+                sp, wa, wb, wc, j, pt, ev, m.visible_seams, m.seams, m.discontinuous_frames, m.beat_coverage, m.hit_rate, m.beat_align_score, t
+            );
+        };
+        for &i in &order {
+            show("", Some(&rows[i]), &rows[i].metrics);
+        }
+        show("none", None, &raw_m);
+    }
+    let best = order[0];
+    if let Some(p) = &a.plot {
+        let (env, rate) = audio::beats::onset_strength(&song);
+        let envf: Vec<f32> = env.iter().map(|v| *v as f32).collect();
+        let (v0, k0) = plot::motion(&c.raw);
+        let (v1, k1) = plot::motion(&results[best]);
+        let r = &rows[best];
+        let title = format!(
+            "{} — ωa {} ωb {} ωc {} ({:?}, {:?}): BAS {:.3} → {:.3}, hit rate {:.3} → {:.3}",
+            a.src.song.file_name().map(|f| f.to_string_lossy().to_string()).unwrap_or_default(),
+            r.wa,
+            r.wb,
+            r.wc,
+            r.spatial,
+            r.beat_event,
+            raw_m.beat_align_score,
+            r.metrics.beat_align_score,
+            raw_m.hit_rate,
+            r.metrics.hit_rate
+        );
+        let tracks = [
+            plot::Track { title: "music: onset strength", values: &envf, rate, marks: &[], colour: "#333" },
+            plot::Track { title: "dance before alignment: mean joint speed, kinematic beats", values: &v0, rate: c.raw.fps, marks: &k0, colour: "#27c" },
+            plot::Track { title: "dance after alignment", values: &v1, rate: c.raw.fps, marks: &k1, colour: "#2a4" },
+        ];
+        let svg = plot::svg(&title, c.raw.duration_secs(), &c.beats, &tracks);
+        choreo::io::write_atomic(p, svg.as_bytes())?;
+        eprintln!("{}: plot written", p.display());
+    }
+    if let Some(o) = &a.out {
+        let mut d = results.swap_remove(best);
+        d.beats = Some(c.beats.clone());
+        write_output(&d, o, &a.src.song)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
