@@ -80,6 +80,8 @@ pub struct Prepared {
     pub heights: Vec<f32>,
     pub ends: Vec<select::Ends>,
     pub names: Vec<String>,
+    /// Kinematic beats (speed minima) inside each fragment.
+    pub stops: Vec<u32>,
 }
 
 impl Prepared {
@@ -87,7 +89,9 @@ impl Prepared {
         let heights = select::source_heights(&index.fragments, index.manifest.sources.len());
         let ends = index.fragments.iter().map(|r| select::Ends::of(&r.poses, heights[r.source as usize])).collect();
         let names = index.manifest.sources.iter().map(|s| s.name.clone()).collect();
-        Prepared { heights, ends, names }
+        let fps = index.manifest.fps;
+        let stops = index.fragments.iter().map(|r| crate::eval::kinematic_beats(&r.poses, fps).len() as u32).collect();
+        Prepared { heights, ends, names, stops }
     }
 }
 
@@ -113,7 +117,9 @@ pub fn choreograph(index: &Index, enc: &Encoders, card: &ModelCard, song: &Audio
         Selection::Viterbi => select::with_continuations(&retrieval.hits, &retrieval.embeddings, &index.fragments),
         _ => retrieval.hits.clone(),
     };
-    let choices = select::select(&candidates, &index.fragments, &prep.ends, &cfg.select);
+    let seg_beats: Vec<usize> = retrieval.segments.iter().map(|s| beat_frames.iter().filter(|&&b| b >= s.start as f64 && b < (s.start + s.len) as f64).count()).collect();
+    let rhythm = select::rhythm_costs(&candidates, &prep.stops, &seg_beats);
+    let choices = select::select(&candidates, &rhythm, &index.fragments, &prep.ends, &cfg.select);
     let (raw, dance, align_report) = finish(index, &prep, &retrieval.segments, &choices, total, &beats.beats, cfg.align.as_ref())?;
     let ids: Vec<u32> = choices.iter().map(|c| c.fragment.0).collect();
     let distinct = {

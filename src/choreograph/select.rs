@@ -6,6 +6,9 @@
 //!   distance between the end of one fragment and the start of the next after matching root
 //!   position and scale (mean joint distance in body heights, plus the same for the joints'
 //!   velocities), zero when the next fragment continues the same source dance, and a reuse is an
+//!   earlier occurrence of the same fragment on the path, plus β · rhythm mismatch (the
+//!   fragment's stops against the segment's beats: a fragment that stops more or less often than
+//!   the music beats leaves kinematic beats off the beat that re-timing cannot fix). A reuse is an
 //!   earlier occurrence of the same fragment on the path (found by walking the back-pointers, so it
 //!   is exact for the path kept at each state). `temperature` > 0 perturbs the audio distances
 //!   with seeded Gumbel noise before the search (perturb-and-MAP), so one song gives several
@@ -37,11 +40,13 @@ pub struct SelectConfig {
     pub reuse_penalty: f32,
     pub temperature: f32,
     pub seed: u64,
+    /// β: weight of the rhythm mismatch (|stops − beats| / beats of the segment).
+    pub rhythm_weight: f32,
 }
 
 impl Default for SelectConfig {
     fn default() -> Self {
-        SelectConfig { selection: Selection::Viterbi, transition_weight: 4.0, reuse_penalty: 1.0, temperature: 0.0, seed: 0 }
+        SelectConfig { selection: Selection::Viterbi, transition_weight: 4.0, reuse_penalty: 1.0, temperature: 0.0, seed: 0, rhythm_weight: 0.5 }
     }
 }
 
@@ -167,7 +172,18 @@ pub fn with_continuations(hits: &[Vec<Hit>], embeddings: &[Vec<f32>], records: &
 }
 
 /// Chooses one fragment per segment.
-pub fn select(hits: &[Vec<Hit>], records: &[FragmentRecord], ends: &[Ends], cfg: &SelectConfig) -> Vec<Choice> {
+/// Rhythm mismatch of each candidate: |its stops (kinematic beats) − the segment's music beats|
+/// over the segment's beats (0 when the segment has none). `stops[f]` counts fragment f's.
+pub fn rhythm_costs(hits: &[Vec<Hit>], stops: &[u32], beats_per_segment: &[usize]) -> Vec<Vec<f32>> {
+    hits.iter()
+        .zip(beats_per_segment)
+        .map(|(h, &nb)| h.iter().map(|x| if nb == 0 { 0.0 } else { (stops[x.fragment.0 as usize] as f32 - nb as f32).abs() / nb as f32 }).collect())
+        .collect()
+}
+
+/// Chooses one fragment per segment. `rhythm[t][i]` (same shape as `hits`) is added to the audio
+/// distance with weight β by the Viterbi.
+pub fn select(hits: &[Vec<Hit>], rhythm: &[Vec<f32>], records: &[FragmentRecord], ends: &[Ends], cfg: &SelectConfig) -> Vec<Choice> {
     let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
     match cfg.selection {
         Selection::Nearest => hits.iter().map(|h| Choice { fragment: h[0].fragment, distance: h[0].distance }).collect(),
@@ -181,15 +197,18 @@ pub fn select(hits: &[Vec<Hit>], records: &[FragmentRecord], ends: &[Ends], cfg:
         Selection::Viterbi => {
             let unary: Vec<Vec<f32>> = hits
                 .iter()
-                .map(|h| {
+                .enumerate()
+                .map(|(t, h)| {
                     h.iter()
-                        .map(|x| {
+                        .enumerate()
+                        .map(|(i, x)| {
+                            let r = cfg.rhythm_weight * rhythm.get(t).and_then(|r| r.get(i)).copied().unwrap_or(0.0);
                             if cfg.temperature > 0.0 {
                                 // Gumbel(0, 1): −ln(−ln U).
                                 let u: f64 = rng.gen_range(1e-12..1.0);
-                                x.distance - cfg.temperature * (-(-u.ln()).ln()) as f32
+                                x.distance + r - cfg.temperature * (-(-u.ln()).ln()) as f32
                             } else {
-                                x.distance
+                                x.distance + r
                             }
                         })
                         .collect()

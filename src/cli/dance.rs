@@ -165,6 +165,9 @@ pub struct SourceFlags {
     /// ρ: cost of reusing a fragment, per earlier use.
     #[arg(long, default_value_t = SelectConfig::default().reuse_penalty)]
     pub reuse_penalty: f32,
+    /// β: weight of the rhythm mismatch (fragment's stops against the clip's beats).
+    #[arg(long, default_value_t = SelectConfig::default().rhythm_weight)]
+    pub rhythm_weight: f32,
     /// Noise on the audio distances (0: the single best dance; > 0: a near-best one per --seed).
     #[arg(long, default_value_t = 0.0)]
     pub temperature: f32,
@@ -181,8 +184,8 @@ impl SourceFlags {
         if !(self.temperature.is_finite() && self.temperature >= 0.0) {
             bail!("--temperature must be ≥ 0, got {}", self.temperature);
         }
-        if !(self.transition_weight.is_finite() && self.transition_weight >= 0.0 && self.reuse_penalty.is_finite() && self.reuse_penalty >= 0.0) {
-            bail!("--transition-weight and --reuse-penalty must be ≥ 0");
+        if [self.transition_weight, self.reuse_penalty, self.rhythm_weight].iter().any(|w| !(w.is_finite() && *w >= 0.0)) {
+            bail!("--transition-weight, --reuse-penalty and --rhythm-weight must be ≥ 0");
         }
         Ok(DanceConfig {
             search: SearchConfig { k: self.topk, ef: self.ef.unwrap_or(index.manifest.hnsw.ef_search).max(self.topk), exact: self.exact },
@@ -200,6 +203,7 @@ impl SourceFlags {
                 reuse_penalty: self.reuse_penalty,
                 temperature: self.temperature,
                 seed: self.seed,
+                rhythm_weight: self.rhythm_weight,
             },
             align,
             beats: BeatConfig::default(),
