@@ -170,7 +170,7 @@ pub fn render(a: RenderArgs) -> anyhow::Result<ExitCode> {
                 (Some(f), Some(c)) => format!(", face {} ({c}² crop)", f.display()),
                 _ => String::new(),
             };
-            eprintln!("choreo: generator {} ({side}²{face}) on {}, batch {}", g.display(), gen.execution(), gen.batch());
+            eprintln!("generator {} ({side}²{face}) on {}, batch {}", g.display(), gen.execution(), gen.batch());
             Some(gen)
         }
         _ => None,
