@@ -20,4 +20,4 @@ target/release/choreo render --poses "$TMP/dance.json" --song "$TMP/song.ogg" --
   --renderer onnx --generator "$TMP/models/smoke.onnx" --face "$TMP/models/smoke_face.onnx" --device cpu
 ffprobe -v error -show_entries stream=codec_name,width,height -show_entries format=duration -of compact=p=0 "$TMP/smoke.mp4"
 [ -n "${KEEP:-}" ] && cp "$TMP/smoke.mp4" "$TMP/models/"* "$KEEP"/
-echo "smoke: training + export $(echo "$trained - $start" | bc) s; render OK"
+echo "smoke: training + export $(awk "BEGIN{printf \"%.1f\", $trained - $start}") s; render OK"
