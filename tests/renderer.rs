@@ -167,6 +167,7 @@ fn onnx_renderer_bad_input() {
     assert_one_line_error(&run(&["--renderer", "onnx"]), "--generator");
     assert_one_line_error(&run(&["--generator", g]), "--renderer onnx");
     assert_one_line_error(&run(&["--renderer", "onnx", "--generator", g, "--strict"]), "--device cuda");
+    assert_one_line_error(&run(&["--renderer", "onnx", "--generator", g, "--batch", "100000"]), "--batch");
     // ONNX Runtime missing.
     let o = Command::new(env!("CARGO_BIN_EXE_choreo"))
         .args(["render", "--poses", "dance.json", "--song", "song.ogg", "--out", "x.mp4", "--renderer", "onnx", "--generator", g])

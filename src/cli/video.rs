@@ -147,6 +147,9 @@ pub fn render(a: RenderArgs) -> anyhow::Result<ExitCode> {
     if !onnx && (a.generator.is_some() || a.face.is_some()) {
         anyhow::bail!("--generator and --face need --renderer onnx");
     }
+    if a.batch > 256 {
+        anyhow::bail!("--batch must be in 0..=256 (0 = 4), got {}", a.batch);
+    }
     if a.strict && !matches!(a.device, DeviceArg::Cuda) {
         anyhow::bail!("--strict goes with --device cuda");
     }
