@@ -159,7 +159,10 @@ pub struct DrawArgs {
     /// Frame index.
     #[arg(long, default_value_t = 0)]
     pub frame: usize,
-    /// Output PNG.
+    /// Every frame, into one T×S×S×3 uint8 .npy (the pose maps the learned renderer is trained on).
+    #[arg(long, conflicts_with = "frame")]
+    pub all: bool,
+    /// Output PNG (.npy with --all).
     #[arg(long)]
     pub out: PathBuf,
     /// Width and height of the picture in pixels.
@@ -169,6 +172,27 @@ pub struct DrawArgs {
 
 pub fn draw(a: DrawArgs) -> anyhow::Result<ExitCode> {
     let seq = format::read(&a.poses)?;
+    if a.all {
+        if a.size == 0 || a.size > 4096 {
+            bail!("--size must be in 1..=4096");
+        }
+        let s = a.size as usize;
+        let mut header = format!("{{'descr': '|u1', 'fortran_order': False, 'shape': ({}, {s}, {s}, 3), }}", seq.len());
+        header.push_str(&" ".repeat((64 - (10 + header.len() + 1) % 64) % 64));
+        header.push('\n');
+        let mut bytes = Vec::with_capacity(10 + header.len() + seq.len() * s * s * 3);
+        bytes.extend_from_slice(b"\x93NUMPY\x01\x00");
+        bytes.extend_from_slice(&(header.len() as u16).to_le_bytes());
+        bytes.extend_from_slice(header.as_bytes());
+        let mut c = Canvas::black(a.size, a.size);
+        for f in &seq.frames {
+            c.rgb.fill(0);
+            draw_frame(f, seq.width, seq.height, &mut c);
+            bytes.extend_from_slice(&c.rgb);
+        }
+        choreo::io::write_atomic(&a.out, &bytes)?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let Some(frame) = seq.frames.get(a.frame) else {
         bail!("{}: frame {} out of range (the file has {} frames)", a.poses.display(), a.frame, seq.len());
     };

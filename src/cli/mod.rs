@@ -33,11 +33,11 @@ pub enum Command {
     /// Convert poses to a choreo pose file (or an OpenPose folder): from a video, OpenPose JSON or a Tang2018 dance.
     #[command(after_help = "Example:\n  choreo poses --video dance.mp4 --out dance.json\n  choreo poses --video dance.mp4 --model lightning --device cpu --out dance.json\n  choreo poses --tang2018 ../shared/data/tang2018/DANCE_W_1 --out w1.json\n  choreo poses --openpose-dir clip/keypoints --source-fps 30 --out clip.json\n  choreo poses --poses w1.json --out w1_openpose/ --layout body25")]
     Poses(media::PosesArgs),
-    /// Draw one frame of a pose file as an OpenPose-style limb map (PNG).
-    #[command(after_help = "Example:\n  choreo draw --poses w1.json --frame 0 --out w1_0.png")]
+    /// Draw one frame of a pose file as an OpenPose-style limb map (PNG), or every frame into a .npy.
+    #[command(after_help = "Example:\n  choreo draw --poses w1.json --frame 0 --out w1_0.png\n  choreo draw --poses w1.json --all --size 256 --out w1_maps.npy")]
     Draw(media::DrawArgs),
-    /// Render a pose file as an mp4 (OpenPose-style limb map, H.264) with the song (AAC), as long as the poses.
-    #[command(after_help = "Example:\n  choreo render --poses dance.json --song song.mp3 --out dance.mp4\n  choreo render --poses dance.json --song song.ogg --start 12.5 --size 720 --out dance.mp4")]
+    /// Render a pose file as an mp4 (OpenPose-style limb map, or the target person through a learned ONNX generator; H.264) with the song (AAC), as long as the poses.
+    #[command(after_help = "Example:\n  choreo render --poses dance.json --song song.mp3 --out dance.mp4\n  choreo render --poses dance.json --song song.ogg --start 12.5 --size 720 --out dance.mp4\n  choreo render --poses dance.json --song song.mp3 --out dance.mp4 --renderer onnx --generator models/anna.onnx --face models/anna_face.onnx --device auto --batch 8")]
     Render(video::RenderArgs),
     /// Train the audio and pose encoders (DanceIt's matching network) on a corpus.
     #[command(after_help = "Example:\n  choreo train --corpus ../shared/data/tang2018 --out models/encoders.safetensors --epochs 40 --seed 0 --report train.json")]

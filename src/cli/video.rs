@@ -11,7 +11,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use choreo::pose::movenet::{default_model, Device, MoveNet, MoveNetConfig, Tracker, Variant};
 use choreo::pose::video::{self, VideoPoseConfig};
 use choreo::pose::{format, Sequence};
-use choreo::render::{render_video, RenderConfig, Renderer};
+use choreo::render::{render_video_with, Generator, GeneratorConfig, RenderConfig, Renderer};
 
 #[derive(Clone, Copy, ValueEnum)]
 pub enum DeviceArg {
@@ -89,6 +89,8 @@ pub fn poses_from_video(path: &Path, model: Option<&str>, device: DeviceArg, fps
 pub enum RendererArg {
     /// OpenPose-style coloured limb map on black.
     Skeleton,
+    /// The limb maps turned into the target person by a learned ONNX generator (--generator).
+    Onnx,
 }
 
 #[derive(Args)]
@@ -111,6 +113,24 @@ pub struct RenderArgs {
     /// Song time (seconds) of the first frame.
     #[arg(long, default_value_t = 0.0)]
     pub start: f64,
+    /// With --renderer onnx: the generator (pose map [N,3,H,W] in [-1,1] -> RGB [N,3,H,W] in [-1,1]), made by tools/renderer/train.py.
+    #[arg(long)]
+    pub generator: Option<PathBuf>,
+    /// With --renderer onnx: the face residual model (NAME_face.onnx from train.py --face).
+    #[arg(long)]
+    pub face: Option<PathBuf>,
+    /// Where the generator runs (--renderer onnx).
+    #[arg(long, value_enum, default_value = "auto")]
+    pub device: DeviceArg,
+    /// With --device cuda: fail instead of falling back to CPU when CUDA cannot be used.
+    #[arg(long)]
+    pub strict: bool,
+    /// Frames per generator call (0 = 4; a model with a fixed batch size runs at that).
+    #[arg(long, default_value_t = 0)]
+    pub batch: usize,
+    /// CPU threads for the generator (0 = all cores but one); fixed threads give identical frames.
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
 }
 
 pub fn render(a: RenderArgs) -> anyhow::Result<ExitCode> {
@@ -120,25 +140,59 @@ pub fn render(a: RenderArgs) -> anyhow::Result<ExitCode> {
     if !(a.start.is_finite() && a.start >= 0.0) {
         anyhow::bail!("--start must be ≥ 0 seconds, got {}", a.start);
     }
+    let onnx = matches!(a.renderer, RendererArg::Onnx);
+    if onnx && a.generator.is_none() {
+        anyhow::bail!("--renderer onnx needs --generator MODEL.onnx (made by tools/renderer/train.py)");
+    }
+    if !onnx && (a.generator.is_some() || a.face.is_some()) {
+        anyhow::bail!("--generator and --face need --renderer onnx");
+    }
+    if a.batch > 256 {
+        anyhow::bail!("--batch must be in 0..=256 (0 = 4), got {}", a.batch);
+    }
+    if a.strict && !matches!(a.device, DeviceArg::Cuda) {
+        anyhow::bail!("--strict goes with --device cuda");
+    }
     let seq = format::read(&a.poses)?;
-    let cfg = RenderConfig {
-        size: a.size,
-        renderer: match a.renderer {
-            RendererArg::Skeleton => Renderer::Skeleton,
-        },
-        start: a.start,
-        ..RenderConfig::default()
+    let mut generator = match (&a.generator, onnx) {
+        (Some(g), true) => {
+            let gcfg = GeneratorConfig {
+                generator: g.clone(),
+                face: a.face.clone(),
+                device: a.device.into(),
+                strict: a.strict,
+                batch: a.batch,
+                threads: a.threads,
+            };
+            let gen = Generator::load(&gcfg)?;
+            if let Some(w) = gen.warning() {
+                eprintln!("choreo: warning: --device cuda: {w}");
+            }
+            let side = gen.resolution(a.size);
+            let face = match (gen.face_model(), gen.face_crop(side)) {
+                (Some(f), Some(c)) => format!(", face {} ({c}² crop)", f.display()),
+                _ => String::new(),
+            };
+            eprintln!("generator {} ({side}²{face}) on {}, batch {}", g.display(), gen.execution(), gen.batch());
+            Some(gen)
+        }
+        _ => None,
     };
+    let cfg = RenderConfig { size: a.size, renderer: Renderer::Skeleton, start: a.start, ..RenderConfig::default() };
     let pb = frame_bar("rendering");
     let t0 = Instant::now();
-    let stats = render_video(&seq, &a.song, &a.out, &cfg, &|done, total| {
+    let stats = render_video_with(&seq, &a.song, &a.out, &cfg, generator.as_mut(), &|done, total| {
         pb.set_length(total);
         pb.set_position(done);
     })?;
     pb.finish_and_clear();
     let secs = t0.elapsed().as_secs_f64();
+    let model = match &generator {
+        Some(g) => format!(", generator {:.1} ms/frame ({:.2} frames/s)", 1e3 * g.model_time().as_secs_f64() / stats.frames as f64, stats.frames as f64 / g.model_time().as_secs_f64().max(1e-9)),
+        None => String::new(),
+    };
     eprintln!(
-        "{}: {} frames, {:.2} s at {} fps, {}² ({:.0} frames/s)",
+        "{}: {} frames, {:.2} s at {} fps, {}² ({:.2} frames/s{model})",
         a.out.display(),
         stats.frames,
         stats.duration_secs,

@@ -91,7 +91,7 @@ impl Default for MoveNetConfig {
 }
 
 /// One ONNX Runtime environment per process (ort allows no second one): made on first use.
-fn environment() -> Result<&'static Environment, PoseError> {
+pub(crate) fn environment() -> Result<&'static Environment, PoseError> {
     static ENV: OnceLock<Result<Environment, String>> = OnceLock::new();
     let lib = crate::runtime::onnxruntime_library();
     let res = ENV.get_or_init(|| {
@@ -200,7 +200,7 @@ pub fn auto_threads() -> usize {
     std::thread::available_parallelism().map(|n| n.get().saturating_sub(1)).unwrap_or(1).max(1)
 }
 
-fn cpu_session(env: &Environment, path: &Path, threads: usize) -> Result<Session, String> {
+pub(crate) fn cpu_session(env: &Environment, path: &Path, threads: usize) -> Result<Session, String> {
     let threads = if threads > 0 { threads } else { auto_threads() };
     let b = Session::builder(env).map_err(|e| e.to_string())?;
     // No spin-waiting: the threads would fight ffmpeg's decoding (and anything else running) for
@@ -213,7 +213,7 @@ fn cpu_session(env: &Environment, path: &Path, threads: usize) -> Result<Session
 }
 
 #[cfg(feature = "cuda")]
-fn cuda_session(env: &Environment, path: &Path) -> Result<Session, String> {
+pub(crate) fn cuda_session(env: &Environment, path: &Path) -> Result<Session, String> {
     let b = Session::builder(env).map_err(|e| e.to_string())?;
     let mut b = b
         .with_execution_providers([ort::ep::CUDA::default().build().error_on_failure()])
@@ -222,7 +222,7 @@ fn cuda_session(env: &Environment, path: &Path) -> Result<Session, String> {
 }
 
 #[cfg(not(feature = "cuda"))]
-fn cuda_session(_env: &Environment, _path: &Path) -> Result<Session, String> {
+pub(crate) fn cuda_session(_env: &Environment, _path: &Path) -> Result<Session, String> {
     Err("this build has no `cuda` feature".into())
 }
 

@@ -1,14 +1,17 @@
 //! Render stage: pose frames in, RGB rasters out. `skeleton` draws the OpenPose-style coloured
 //! limb map (the raster a learned pose-to-image renderer takes as input); `video` streams those
-//! frames through ffmpeg into an H.264 mp4 with the song.
+//! frames through ffmpeg into an H.264 mp4 with the song; `onnx` is the learned renderer (a
+//! pix2pixHD-style generator and a face residual model run by ONNX Runtime on those limb maps).
 
+pub mod onnx;
 pub mod skeleton;
 pub mod video;
 
 use std::path::PathBuf;
 
 pub use skeleton::{draw_frame, Canvas};
-pub use video::{render_video, RenderConfig, Renderer};
+pub use onnx::{Generator, GeneratorConfig};
+pub use video::{render_video, render_video_with, RenderConfig, Renderer};
 
 /// Errors of the render stage. Every variant names the file.
 #[derive(Debug, thiserror::Error)]
@@ -24,4 +27,7 @@ pub enum RenderError {
     /// ffmpeg failed while encoding `path`.
     #[error("{}: encoding failed ({reason})", path.display())]
     Encode { path: PathBuf, reason: String },
+    /// ONNX Runtime could not be loaded (the learned renderer).
+    #[error(transparent)]
+    Runtime(crate::pose::PoseError),
 }

@@ -4,12 +4,16 @@
 //! frame (optionally from `start` seconds into it), is cut there, and padded with silence if it is
 //! shorter. The mp4 is written to a temp file beside the target and renamed at the end, so a failed
 //! run leaves no partial file.
+//!
+//! With a learned renderer ([`render_video_with`] and a [`Generator`]) the limb maps are drawn at
+//! the generator's side, batched through it, and the pictures it makes are what ffmpeg encodes
+//! (scaled to the video's size by ffmpeg when the model's side is fixed and differs).
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use super::{draw_frame, Canvas, RenderError};
+use super::{draw_frame, Canvas, Generator, RenderError};
 use crate::pose::Sequence;
 
 /// How a frame is drawn.
@@ -93,6 +97,18 @@ pub fn render_video(
     cfg: &RenderConfig,
     progress: &dyn Fn(u64, u64),
 ) -> Result<RenderStats, RenderError> {
+    render_video_with(seq, song, out, cfg, None, progress)
+}
+
+/// [`render_video`], with each limb map turned into a picture by `generator` when one is given.
+pub fn render_video_with(
+    seq: &Sequence,
+    song: &Path,
+    out: &Path,
+    cfg: &RenderConfig,
+    mut generator: Option<&mut Generator>,
+    progress: &dyn Fn(u64, u64),
+) -> Result<RenderStats, RenderError> {
     let invalid = |reason: String| RenderError::Invalid { path: out.into(), reason };
     if seq.is_empty() {
         return Err(invalid("no frames to render".into()));
@@ -114,7 +130,7 @@ pub fn render_video(
     // Creating the temp file ourselves gives a plain "permission denied / no such folder" naming
     // the target, before any encoding starts.
     std::fs::File::create(&tmp).map_err(|e| RenderError::Io { path: out.into(), source: e })?;
-    let result = encode(seq, song, out, &tmp, cfg, progress);
+    let result = encode(seq, song, out, &tmp, cfg, generator.as_deref_mut(), progress);
     match result {
         Ok(stats) => {
             let synced = std::fs::File::open(&tmp).and_then(|f| f.sync_all());
@@ -139,11 +155,17 @@ fn encode(
     out: &Path,
     tmp: &Path,
     cfg: &RenderConfig,
+    mut generator: Option<&mut Generator>,
     progress: &dyn Fn(u64, u64),
 ) -> Result<RenderStats, RenderError> {
     let n = seq.len();
     let duration = n as f64 / seq.fps;
-    let size = format!("{0}x{0}", cfg.size);
+    // Side of the raw frames piped to ffmpeg, and frames drawn per step.
+    let (side, batch) = match generator.as_deref() {
+        Some(g) => (g.resolution(cfg.size), g.batch()),
+        None => (cfg.size, 1),
+    };
+    let size = format!("{0}x{0}", side);
     let fps = format!("{}", seq.fps);
     let mut cmd = Command::new(crate::audio::decode::ffmpeg_bin());
     cmd.args(["-v", "error", "-nostdin", "-y"])
@@ -153,7 +175,11 @@ fn encode(
     }
     cmd.arg("-i")
         .arg(song)
-        .args(["-map", "0:v:0", "-map", "1:a:0"])
+        .args(["-map", "0:v:0", "-map", "1:a:0"]);
+    if side != cfg.size {
+        cmd.args(["-vf", &format!("scale={0}:{0}:flags=bicubic", cfg.size)]);
+    }
+    cmd
         .args(["-c:v", "libx264", "-preset", &cfg.preset, "-crf", &cfg.crf.to_string(), "-pix_fmt", "yuv420p"])
         .args(["-c:a", "aac", "-b:a", "192k", "-af", "apad"])
         .args(["-t", &format!("{duration:.6}"), "-movflags", "+faststart", "-f", "mp4"])
@@ -176,16 +202,46 @@ fn encode(
         let _ = stderr.read_to_end(&mut v);
         v
     });
-    let mut canvas = Canvas::black(cfg.size, cfg.size);
+    let mut maps = vec![Canvas::black(side, side); batch];
     let mut write_failed = false;
-    for t in 0..n {
-        draw(seq, t, cfg, &mut canvas);
-        if stdin.write_all(&canvas.rgb).is_err() {
-            // ffmpeg stopped reading (it failed): its stderr says why.
-            write_failed = true;
-            break;
+    let mut model_failed = None;
+    'frames: for start in (0..n).step_by(batch) {
+        let k = batch.min(n - start);
+        for (i, map) in maps.iter_mut().take(k).enumerate() {
+            draw(seq, start + i, cfg, map);
         }
-        progress(t as u64 + 1, n as u64);
+        let painted;
+        let pictures: &[Canvas] = match generator.as_deref_mut() {
+            None => &maps[..k],
+            Some(g) => {
+                let frames: Vec<_> = seq.frames[start..start + k].iter().collect();
+                match g.paint(&maps[..k], &frames, seq.width, seq.height) {
+                    Ok(p) => {
+                        painted = p;
+                        &painted
+                    }
+                    Err(e) => {
+                        model_failed = Some(e);
+                        break 'frames;
+                    }
+                }
+            }
+        };
+        for (i, pic) in pictures.iter().enumerate() {
+            if stdin.write_all(&pic.rgb).is_err() {
+                // ffmpeg stopped reading (it failed): its stderr says why.
+                write_failed = true;
+                break 'frames;
+            }
+            progress((start + i) as u64 + 1, n as u64);
+        }
+    }
+    if let Some(e) = model_failed {
+        drop(stdin);
+        let _ = child.kill();
+        let _ = child.wait();
+        let _ = err_thread.join();
+        return Err(e);
     }
     drop(stdin);
     let status = child.wait().map_err(|e| RenderError::Io { path: out.into(), source: e })?;
