@@ -3,6 +3,7 @@
 
 mod cli;
 mod corpus;
+mod dance;
 mod index;
 mod model;
 mod poses;
