@@ -117,7 +117,7 @@ fn main() -> anyhow::Result<()> {
         }
     }
     println!();
-    println!("mean over songs; discont = discontinuous frames / frames (jump = 7 % of body height); reuse = segments reusing a fragment / segments");
+    println!("mean over songs; discont = discontinuous frames / frames (jump = 10 % of body height); reuse = segments reusing a fragment / segments");
     println!("{:<44} {:>9} {:>8} {:>7} {:>7} {:>6} {:>6} {:>6} {:>6} {:>6}", "variant", "vis.seams", "discont", "cover", "hit", "BAS", "reuse", "a-dist", "divers", "secs");
     for (k, v) in vs.iter().enumerate() {
         let a = &acc[k];

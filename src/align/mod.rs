@@ -16,8 +16,8 @@ use crate::pose::Sequence;
 /// The default discontinuity threshold as a fraction of the dance's nose-to-feet height: the 99th
 /// percentile of the largest single-joint move per frame in the Tang2018 dances at 24 fps
 /// (`cargo test --release --test integration jump_threshold -- --nocapture` prints it). DanceIt's
-/// 10 px at 512² flags 10 % of real frames on this corpus; this flags 1 %.
-pub const JUMP_BODY_FRACTION: f32 = 0.07;
+/// 10 px at 512² flags 20 % of real frames on this corpus; this flags 1 %.
+pub const JUMP_BODY_FRACTION: f32 = 0.10;
 
 /// Every knob of `choreo align` (and of the alignment inside `choreo dance`).
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -86,8 +86,8 @@ pub struct AlignFlags {
     /// ωc: search window around each beat, frames, or 'beat' for the song's beat interval.
     #[arg(long, default_value = "beat")]
     pub wc: String,
-    /// Discontinuity threshold in pixels [default: 7 % of the dance's nose-to-feet height, the 99th
-    /// percentile of real single-joint moves per frame; DanceIt's 10 px flags 10 % of real frames].
+    /// Discontinuity threshold in pixels [default: 10 % of the dance's nose-to-feet height, the 99th
+    /// percentile of real single-joint moves per frame; DanceIt's 10 px flags 20 % of real frames].
     #[arg(long)]
     pub jump_px: Option<f32>,
     /// Volatility threshold of the periodic term, pixels.

@@ -28,7 +28,7 @@ pub struct EvalArgs {
     /// Score every dance of a corpus against its own song instead.
     #[arg(long)]
     pub corpus: Option<PathBuf>,
-    /// Discontinuity threshold, pixels (default: 7 % of each dance's nose-to-feet height, the
+    /// Discontinuity threshold, pixels (default: 10 % of each dance's nose-to-feet height, the
     /// 99th percentile of real single-joint moves per frame; DanceIt used 10 px).
     #[arg(long)]
     pub jump_px: Option<f32>,

@@ -47,3 +47,29 @@ fn fragments_carry_the_music_they_were_danced_to() {
     assert_eq!(&f.mfcc[..13], m.row(row));
     println!("DANCE_C_4: offset {:.2} s, {} fragments", d.audio_offset, frags.len());
 }
+
+/// The default discontinuity threshold is measured, not guessed: the 99th percentile of the
+/// largest single-joint move per frame over all Tang2018 dances, in nose-to-feet heights.
+#[test]
+fn jump_threshold_is_the_99th_percentile_of_real_moves() {
+    let Some(root) = shared("data/tang2018") else { return };
+    let (c, _) = corpus::load(&root, &CorpusConfig::default()).unwrap();
+    let mut q: Vec<f32> = Vec::new();
+    let mut px: Vec<f32> = Vec::new();
+    for d in &c.dances {
+        let h = choreo::pose::normalize::body_height(&d.poses).unwrap();
+        for w in d.poses.frames.windows(2) {
+            let j = choreo::align::spatial::max_jump(&w[0], &w[1]);
+            q.push(j / h);
+            px.push(j);
+        }
+    }
+    let pct = |v: &mut Vec<f32>, p: f64| {
+        v.sort_by(|a, b| a.total_cmp(b));
+        v[((v.len() - 1) as f64 * p) as usize]
+    };
+    let p99 = pct(&mut q, 0.99);
+    let over10 = px.iter().filter(|&&j| j > 10.0).count() as f64 / px.len() as f64;
+    println!("p99 of max joint move per frame: {p99:.4} body heights ({:.1} px at the median height); DanceIt's 10 px flags {:.1} % of real frames", pct(&mut px, 0.99), 100.0 * over10);
+    assert!((p99 - choreo::align::JUMP_BODY_FRACTION).abs() < 0.01, "measured {p99}, constant {}", choreo::align::JUMP_BODY_FRACTION);
+}
