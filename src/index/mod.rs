@@ -13,6 +13,7 @@
 //! dump). hnsw_rs types stay private to this module.
 
 pub mod build;
+mod graph;
 pub mod search;
 pub mod store;
 
