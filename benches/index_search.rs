@@ -52,7 +52,8 @@ fn real_queries(root: &Path) {
         }
     });
     let n = queries.len().max(1) as f64;
-    for (name, f) in [("ours", &|q: &[f32]| ix.search(q, 10, ef)) as &(&str, &dyn Fn(&[f32]) -> Vec<choreo::index::Hit>), ("hnsw_rs", &|q: &[f32]| ix.search_hnsw_rs(q, 10, ef))] {
+    let methods: [(&str, &dyn Fn(&[f32]) -> Vec<choreo::index::Hit>); 2] = [("ours", &|q| ix.search(q, 10, ef)), ("hnsw_rs", &|q| ix.search_hnsw_rs(q, 10, ef))];
+    for (name, f) in methods {
         let r: f64 = queries.iter().zip(&truth).map(|(q, t)| recall(t, &f(q).iter().map(|h| h.fragment.0 as usize).collect::<Vec<_>>())).sum();
         let t = best_of(2, || {
             for q in &queries {
@@ -130,7 +131,8 @@ fn synthetic(n: usize, rng: &mut ChaCha8Rng, params: &IndexParams) {
     println!("synthetic {n:>8}: exact (contiguous scan, bounded heap) {:.1} µs per query", t_e * 1e6);
     let mut best: Option<(usize, f64, f64)> = None;
     for ef in [16, 24, 32, 48, 64, 96, 128, 256] {
-        for (name, f) in [("ours", &|q: &[f32]| ann.search(q, 10, ef)) as &(&str, &dyn Fn(&[f32]) -> Vec<(usize, f32)>), ("hnsw_rs", &|q: &[f32]| ann.search_hnsw_rs(q, 10, ef))] {
+        let methods: [(&str, &dyn Fn(&[f32]) -> Vec<(usize, f32)>); 2] = [("ours", &|q| ann.search(q, 10, ef)), ("hnsw_rs", &|q| ann.search_hnsw_rs(q, 10, ef))];
+        for (name, f) in methods {
             if name == "hnsw_rs" && ef < 64 {
                 continue;
             }
