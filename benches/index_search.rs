@@ -130,10 +130,10 @@ fn synthetic(n: usize, rng: &mut ChaCha8Rng, params: &IndexParams) {
     }) / m;
     println!("synthetic {n:>8}: exact (contiguous scan, bounded heap) {:.1} µs per query", t_e * 1e6);
     let mut best: Option<(usize, f64, f64)> = None;
-    for ef in [16, 24, 32, 48, 64, 96, 128, 256] {
+    for ef in [16, 24, 32, 48, 64, 96, 128, 192, 256] {
         let methods: [(&str, &dyn Fn(&[f32]) -> Vec<(usize, f32)>); 2] = [("ours", &|q| ann.search(q, 10, ef)), ("hnsw_rs", &|q| ann.search_hnsw_rs(q, 10, ef))];
         for (name, f) in methods {
-            if name == "hnsw_rs" && ef < 64 {
+            if name == "hnsw_rs" && ![64, 128, 256].contains(&ef) {
                 continue;
             }
             let r = queries.iter().zip(&truth).map(|(q, t)| recall(t, &f(q).iter().map(|h| h.0).collect::<Vec<_>>())).sum::<f64>() / m;
