@@ -1,11 +1,13 @@
 //! Reading an index: `Index::open(dir)` checks the manifest's format version, the store's hash
 //! and loads the HNSW graph; `search` answers k nearest pose fragments for a 16-d audio
-//! embedding, `search_exact` is the brute-force reference.
+//! embedding, `search_exact` is the brute-force reference. Searches run on
+//! a flat copy of the graph ([`super::graph`]); hnsw_rs' own search stays as `search_hnsw_rs`.
 
 use std::path::{Path, PathBuf};
 
 use hnsw_rs::prelude::*;
 
+use super::graph::Graph;
 use super::store::{self, FragmentRecord};
 use super::{FragmentId, IndexError, Manifest, FORMAT_VERSION};
 
@@ -17,15 +19,20 @@ pub struct Hit {
 }
 
 /// An in-memory HNSW graph over plain vectors (what an index holds, without the store), for
-/// benchmarks and merges: points are numbered in the order given.
+/// benchmarks: points are numbered in the order given.
 pub struct Ann {
     hnsw: Hnsw<'static, f32, DistL2>,
+    graph: Graph,
 }
 
 impl Ann {
     /// Builds the graph; `parallel` inserts on all cores (faster, but the graph then depends on
-    /// thread timing — index builds insert sequentially).
-    pub fn build(points: &[Vec<f32>], params: &super::IndexParams, parallel: bool) -> Ann {
+    /// thread timing — index builds insert sequentially). Points must share one dimension.
+    pub fn build(points: &[Vec<f32>], params: &super::IndexParams, parallel: bool) -> Result<Ann, IndexError> {
+        let dim = points.first().map_or(0, Vec::len);
+        if let Some(i) = points.iter().position(|p| p.len() != dim || dim == 0) {
+            return Err(IndexError::Invalid(format!("point {i} has {} dimensions, point 0 has {dim}", points[i].len())));
+        }
         let hnsw = Hnsw::<f32, DistL2>::new(params.max_nb_connection, points.len().max(1), super::build::LAYERS, params.ef_construction, DistL2 {});
         if parallel {
             let data: Vec<(&Vec<f32>, usize)> = points.iter().enumerate().map(|(i, p)| (p, i)).collect();
@@ -35,14 +42,41 @@ impl Ann {
                 hnsw.insert_slice((p, i));
             }
         }
-        Ann { hnsw }
+        let graph = Graph::from_hnsw(&hnsw, points.len()).map_err(IndexError::Invalid)?;
+        Ok(Ann { hnsw, graph })
     }
 
-    /// k nearest (point number, distance), nearest first.
+    pub fn len(&self) -> usize {
+        self.graph.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.graph.len() == 0
+    }
+
+    /// Bytes of the flat copy our search runs on (vectors and adjacency).
+    pub fn flat_bytes(&self) -> usize {
+        self.graph.bytes()
+    }
+
+    /// k nearest (point number, distance), nearest first (ties by number); our search.
     pub fn search(&self, query: &[f32], k: usize, ef: usize) -> Vec<(usize, f32)> {
+        self.graph.search(query, k, ef).into_iter().map(|(i, d)| (i as usize, d.sqrt())).collect()
+    }
+
+    /// The same through hnsw_rs' own search, for comparison.
+    pub fn search_hnsw_rs(&self, query: &[f32], k: usize, ef: usize) -> Vec<(usize, f32)> {
+        if query.len() != self.graph.dim() || k == 0 {
+            return Vec::new();
+        }
         let mut v: Vec<(usize, f32)> = self.hnsw.search(query, k, ef.max(k)).into_iter().map(|n| (n.d_id, n.distance)).collect();
         v.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
         v
+    }
+
+    /// The reference: a full scan of the contiguous vectors.
+    pub fn search_exact(&self, query: &[f32], k: usize) -> Vec<(usize, f32)> {
+        self.graph.exact(query, k).into_iter().map(|(i, d)| (i as usize, d.sqrt())).collect()
     }
 }
 
@@ -52,6 +86,7 @@ pub struct Index {
     pub manifest: Manifest,
     pub fragments: Vec<FragmentRecord>,
     hnsw: Hnsw<'static, f32, DistL2>,
+    graph: Graph,
 }
 
 impl std::fmt::Debug for Index {
@@ -106,7 +141,8 @@ impl Index {
         if hnsw.get_nb_point() != fragments.len() {
             return Err(IndexError::Corrupt { path: graph, reason: format!("{} points, the store has {} fragments", hnsw.get_nb_point(), fragments.len()) });
         }
-        Ok(Index { dir: dir.into(), manifest, fragments, hnsw })
+        let graph = Graph::from_hnsw(&hnsw, fragments.len()).map_err(|reason| IndexError::Corrupt { path: graph, reason: format!("HNSW graph: {reason}") })?;
+        Ok(Index { dir: dir.into(), manifest, fragments, hnsw, graph })
     }
 
     /// Refuses queries from an encoder other than the one the index was built with.
@@ -129,10 +165,16 @@ impl Index {
         self.fragments.is_empty()
     }
 
-    /// k nearest fragments by pose embedding (HNSW, `ef` the search width), nearest first.
+    /// k nearest fragments by pose embedding (HNSW, `ef` the search width), nearest first, ties
+    /// by fragment number. Empty for a query of another dimension than the index's.
     pub fn search(&self, query: &[f32], k: usize, ef: usize) -> Vec<Hit> {
+        hits(self.graph.search(query, k, ef))
+    }
+
+    /// The same through hnsw_rs' own search (slower; kept for comparison).
+    pub fn search_hnsw_rs(&self, query: &[f32], k: usize, ef: usize) -> Vec<Hit> {
         let k = k.min(self.fragments.len());
-        if k == 0 {
+        if k == 0 || query.len() != self.graph.dim() {
             return Vec::new();
         }
         let mut hits: Vec<Hit> = self
@@ -145,26 +187,14 @@ impl Index {
         hits
     }
 
-    /// The reference: k nearest by a full scan.
+    /// The reference: k nearest by a full scan of the contiguous embeddings.
     pub fn search_exact(&self, query: &[f32], k: usize) -> Vec<Hit> {
-        exact(&self.fragments, query, k)
+        hits(self.graph.exact(query, k))
     }
 }
 
-/// Exact k nearest by a full scan (partial selection, then a sort of the k).
-pub fn exact(fragments: &[FragmentRecord], query: &[f32], k: usize) -> Vec<Hit> {
-    let mut hits: Vec<Hit> = fragments
-        .iter()
-        .enumerate()
-        .map(|(i, f)| Hit { fragment: FragmentId(i as u32), distance: l2(&f.pose_embedding, query) })
-        .collect();
-    let order = |a: &Hit, b: &Hit| a.distance.total_cmp(&b.distance).then(a.fragment.cmp(&b.fragment));
-    if k < hits.len() && k > 0 {
-        hits.select_nth_unstable_by(k - 1, order);
-    }
-    hits.truncate(k);
-    hits.sort_by(order);
-    hits
+fn hits(v: Vec<(u32, f32)>) -> Vec<Hit> {
+    v.into_iter().map(|(i, d)| Hit { fragment: FragmentId(i), distance: d.sqrt() }).collect()
 }
 
 /// Euclidean distance (hnsw_rs' DistL2 is the same, not squared).

@@ -162,3 +162,41 @@ fn merged_shards_hold_both_corpora() {
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["fragments"].as_u64().unwrap() as usize, ix.len());
 }
+
+/// The shipped index (`index/default`, from ../shared/data/tang2018 by tools/setup.sh): our search
+/// over the flattened graph against exact search on every fragment's audio embedding, the same
+/// results after reopening, and no panic on a query of the wrong dimension.
+#[test]
+fn default_index_search_matches_exact_and_survives_reopen() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("index/default");
+    if !dir.join("manifest.json").is_file() || shared("data/tang2018").is_none() {
+        eprintln!("skipping: {} not built (tools/setup.sh)", dir.display());
+        return;
+    }
+    let ix = Index::open(&dir).unwrap();
+    let ef = ix.manifest.hnsw.ef_search;
+    let (mut found, mut found_rs, mut total) = (0usize, 0usize, 0usize);
+    let mut first = Vec::new();
+    for f in &ix.fragments {
+        let q = &f.audio_embedding;
+        let exact = ix.search_exact(q, 10);
+        let ours = ix.search(q, 10, ef);
+        let theirs = ix.search_hnsw_rs(q, 10, ef);
+        assert_eq!(ours.len(), 10);
+        assert!(ours.windows(2).all(|w| w[0].distance <= w[1].distance));
+        total += exact.len();
+        found += exact.iter().filter(|h| ours.iter().any(|a| a.fragment == h.fragment)).count();
+        found_rs += exact.iter().filter(|h| theirs.iter().any(|a| a.fragment == h.fragment)).count();
+        first.push(ours);
+    }
+    let (recall, recall_rs) = (found as f64 / total as f64, found_rs as f64 / total as f64);
+    println!("default index, {} queries: recall@10 ours {recall:.4}, hnsw_rs {recall_rs:.4} at ef {ef}", ix.len());
+    assert!(recall >= 0.99, "{recall}");
+    let again = Index::open(&dir).unwrap();
+    for (f, hits) in again.fragments.iter().zip(&first) {
+        assert_eq!(&again.search(&f.audio_embedding, 10, ef), hits);
+    }
+    assert!(again.search(&[0.0; 3], 10, ef).is_empty());
+    assert!(again.search_exact(&[0.0; 3], 10).is_empty());
+    assert!(again.search_hnsw_rs(&[0.0; 3], 10, ef).is_empty());
+}
