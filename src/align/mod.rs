@@ -37,7 +37,7 @@ pub struct AlignConfig {
 
 impl Default for AlignConfig {
     fn default() -> Self {
-        AlignConfig { smoothing: Smoothing::Tsd, wa: 8, wb: 24, jump_px: None, period_th: 5.0, temporal: true, wc: None, event: BeatEvent::Stop, max_stretch: 2.0 }
+        AlignConfig { smoothing: Smoothing::Tsd, wa: 8, wb: 24, jump_px: None, period_th: 5.0, temporal: true, wc: None, event: BeatEvent::Stop, max_stretch: 1.5 }
     }
 }
 

@@ -99,8 +99,8 @@ pub struct AlignFlags {
     /// Spatial smoothing only: no re-timing onto the beats.
     #[arg(long)]
     pub no_temporal: bool,
-    /// Largest speed-up or slow-down of the re-timing.
-    #[arg(long, default_value_t = 2.0)]
+    /// Largest speed-up or slow-down of the re-timing (1.5 measured best of 1.25–3, tools/bench/dance.sh).
+    #[arg(long, default_value_t = AlignConfig::default().max_stretch)]
     pub max_stretch: f64,
 }
 
@@ -270,7 +270,7 @@ pub struct TuneArgs {
     #[arg(long, value_delimiter = ',', value_enum, default_value = "tsd")]
     pub spatial: Vec<SpatialArg>,
     /// Largest re-timing stretch.
-    #[arg(long, default_value_t = 2.0)]
+    #[arg(long, default_value_t = AlignConfig::default().max_stretch)]
     pub max_stretch: f64,
     /// Print the table as JSON.
     #[arg(long)]
