@@ -106,19 +106,13 @@ impl Ends {
     }
 }
 
-/// Mean distance over joints visible in both, in the frames' units.
+/// Mean distance over joints visible in both, in the frames' units; 1 (a body height: far) when
+/// they share no visible joint.
 fn mean_dist(a: &Frame, b: &Frame) -> f32 {
-    let (mut s, mut n) = (0.0f32, 0usize);
-    for (p, q) in a.iter().zip(b) {
-        if p[2] > 0.0 && q[2] > 0.0 {
-            s += ((p[0] - q[0]).powi(2) + (p[1] - q[1]).powi(2)).sqrt();
-            n += 1;
-        }
-    }
-    if n == 0 {
-        1.0
+    if a.iter().zip(b).any(|(p, q)| p[2] > 0.0 && q[2] > 0.0) {
+        crate::eval::displacement(a, b)
     } else {
-        s / n as f32
+        1.0
     }
 }
 

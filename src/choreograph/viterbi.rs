@@ -6,50 +6,14 @@
 
 /// Cheapest path. Empty input gives an empty path and cost 0.
 pub fn best_path(unary: &[Vec<f32>], pair: impl Fn(usize, usize, usize) -> f32) -> (Vec<usize>, f32) {
-    if unary.is_empty() || unary.iter().any(|u| u.is_empty()) {
-        return (Vec::new(), 0.0);
-    }
-    let mut cost: Vec<f32> = unary[0].clone();
-    let mut back: Vec<Vec<usize>> = vec![Vec::new()];
-    for t in 1..unary.len() {
-        let mut next = Vec::with_capacity(unary[t].len());
-        let mut bt = Vec::with_capacity(unary[t].len());
-        for (j, &u) in unary[t].iter().enumerate() {
-            let (mut best, mut arg) = (f32::INFINITY, 0usize);
-            for (i, &c) in cost.iter().enumerate() {
-                let v = c + pair(t, i, j);
-                if v < best {
-                    best = v;
-                    arg = i;
-                }
-            }
-            next.push(best + u);
-            bt.push(arg);
-        }
-        cost = next;
-        back.push(bt);
-    }
-    let (mut j, mut total) = (0usize, f32::INFINITY);
-    for (i, &c) in cost.iter().enumerate() {
-        if c < total {
-            total = c;
-            j = i;
-        }
-    }
-    let mut path = vec![0usize; unary.len()];
-    for t in (0..unary.len()).rev() {
-        path[t] = j;
-        if t > 0 {
-            j = back[t][j];
-        }
-    }
-    (path, total)
+    best_path_reuse(unary, pair, &[], 0.0)
 }
 
 /// As [`best_path`], plus `penalty` for every earlier occurrence of a candidate's id on the path:
 /// the id at clip t, candidate j is `ids[t][j]`. The reuse count of a step is taken along the
 /// cheapest path kept at the predecessor state (walking its back-pointers), so the returned cost
-/// is exactly the cost of the returned path. O(Σ n_{t-1}·n_t·t).
+/// is exactly the cost of the returned path. O(Σ n_{t-1}·n_t·t); with `penalty` 0, `ids` is not
+/// read (it may be empty) and this is plain Viterbi, O(Σ n_{t-1}·n_t).
 pub fn best_path_reuse(unary: &[Vec<f32>], pair: impl Fn(usize, usize, usize) -> f32, ids: &[Vec<u32>], penalty: f32) -> (Vec<usize>, f32) {
     if unary.is_empty() || unary.iter().any(|u| u.is_empty()) {
         return (Vec::new(), 0.0);

@@ -446,16 +446,14 @@ pub fn tune(a: TuneArgs) -> anyhow::Result<ExitCode> {
     for w in &c.summary.warnings {
         eprintln!("choreo: warning: {w}");
     }
-    let prep = choreograph::Prepared::new(&index);
-    let total = c.raw.len();
     let pb = super::corpus::bar(grid.len() as u64, "tuning");
     let mut rows = Vec::new();
     let mut results = Vec::new();
     for (ac, wc_s) in &grid {
         let t0 = Instant::now();
-        let (_, dance, rep) = choreograph::finish(&index, &prep, &c.retrieval.segments, &c.choices, total, &c.beats, Some(ac))?;
+        let (dance, rep) = align::align(&c.raw, &c.beats, ac)?;
         let seconds = t0.elapsed().as_secs_f64();
-        let jump = rep.as_ref().map(|r| r.jump_px).unwrap_or(0.0);
+        let jump = rep.jump_px;
         let m = metrics(&dance, &c.beats, jump);
         rows.push(TuneRow { spatial: ac.smoothing, wa: ac.wa, wb: ac.wb, wc: wc_s.clone(), jump_px: jump, period_th: ac.period_th, beat_event: ac.event, metrics: m, seconds });
         results.push(dance);
