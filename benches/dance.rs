@@ -39,6 +39,9 @@ fn variants() -> Vec<Variant> {
         Variant { name: "viterbi, no alignment", select: Selection::Viterbi, align: None },
         Variant { name: "viterbi + TSD, no re-timing", select: Selection::Viterbi, align: Some(AlignConfig { temporal: false, ..full }) },
         Variant { name: "viterbi + TSD + peak→beat", select: Selection::Viterbi, align: Some(danceit) },
+        Variant { name: "choreo default, off-beat stops kept", select: Selection::Viterbi, align: Some(AlignConfig { smooth_off_beat: false, ..full }) },
+        Variant { name: "choreo default, --pulse 0", select: Selection::Viterbi, align: Some(AlignConfig { pulse: 0.0, ..full }) },
+        Variant { name: "choreo default, --pulse 0.6", select: Selection::Viterbi, align: Some(AlignConfig { pulse: 0.6, ..full }) },
         Variant { name: "choreo default, no rhythm term (β = 0)", select: Selection::Viterbi, align: Some(full) },
         Variant { name: "choreo default (viterbi + TSD + stop→beat)", select: Selection::Viterbi, align: Some(full) },
     ]
@@ -56,10 +59,12 @@ struct Acc {
     reused: f64,
     dist: f64,
     secs: f64,
+    rate: f64,
 }
 
 impl Acc {
-    fn add(&mut self, m: &Metrics, reused: f64, dist: f64, secs: f64) {
+    fn add(&mut self, m: &Metrics, reused: f64, dist: f64, secs: f64, rate: f64) {
+        self.rate += rate;
         self.n += 1.0;
         self.visible += m.visible_seams as f64;
         self.seams += m.seams as f64;
@@ -112,19 +117,20 @@ fn main() -> anyhow::Result<()> {
             let secs = t0.elapsed().as_secs_f64();
             let jump = align::default_jump_px(&c.raw);
             let m = eval::evaluate(&c.dance, &c.beats, 0.0, jump);
-            acc[k].add(&m, c.summary.reused as f64 / c.summary.segments.max(1) as f64, c.summary.mean_audio_distance, secs);
+            let rate = c.summary.align.as_ref().and_then(|a| a.temporal.as_ref()).map_or(0.0, |t| t.mean_rate_change);
+            acc[k].add(&m, c.summary.reused as f64 / c.summary.segments.max(1) as f64, c.summary.mean_audio_distance, secs, rate);
             dances[k].push(c.dance);
         }
     }
     println!();
-    println!("mean over songs; discont = discontinuous frames / frames (jump = 10 % of body height); reuse = segments reusing a fragment / segments");
-    println!("{:<44} {:>9} {:>8} {:>7} {:>7} {:>6} {:>6} {:>6} {:>6} {:>6}", "variant", "vis.seams", "discont", "cover", "hit", "BAS", "reuse", "a-dist", "divers", "secs");
+    println!("mean over songs; discont = discontinuous frames / frames (jump = 10 % of body height); reuse = segments reusing a fragment / segments; retime = mean |rate − 1| of the re-timing");
+    println!("{:<44} {:>9} {:>8} {:>7} {:>7} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6}", "variant", "vis.seams", "discont", "cover", "hit", "BAS", "reuse", "a-dist", "divers", "retime", "secs");
     for (k, v) in vs.iter().enumerate() {
         let a = &acc[k];
         let n = a.n.max(1.0);
         let div = if dances[k].len() > 1 { eval::diversity(&dances[k]) } else { f64::NAN };
         println!(
-            "{:<44} {:>4.1}/{:<4.0} {:>8.4} {:>7.3} {:>7.3} {:>6.3} {:>6.3} {:>6.3} {:>6.3} {:>6.2}",
+            "{:<44} {:>4.1}/{:<4.0} {:>8.4} {:>7.3} {:>7.3} {:>6.3} {:>6.3} {:>6.3} {:>6.3} {:>6.3} {:>6.2}",
             v.name,
             a.visible / n,
             a.seams / n,
@@ -135,6 +141,7 @@ fn main() -> anyhow::Result<()> {
             a.reused / n,
             a.dist / n,
             div,
+            a.rate / n,
             a.secs / n
         );
     }

@@ -33,11 +33,15 @@ pub struct AlignConfig {
     pub wc: Option<usize>,
     pub event: BeatEvent,
     pub max_stretch: f64,
+    /// Re-time through stops that fall between beats (`--off-beat-stops smooth`).
+    pub smooth_off_beat: bool,
+    /// Swell of the motion between stops when smoothing them (`--pulse`).
+    pub pulse: f64,
 }
 
 impl Default for AlignConfig {
     fn default() -> Self {
-        AlignConfig { smoothing: Smoothing::Tsd, wa: 8, wb: 24, jump_px: None, period_th: 5.0, temporal: true, wc: None, event: BeatEvent::Stop, max_stretch: 1.5 }
+        AlignConfig { smoothing: Smoothing::Tsd, wa: 8, wb: 24, jump_px: None, period_th: 5.0, temporal: true, wc: None, event: BeatEvent::Stop, max_stretch: 1.5, smooth_off_beat: true, pulse: 0.3 }
     }
 }
 
@@ -63,6 +67,9 @@ impl AlignConfig {
         }
         if !(self.period_th.is_finite() && self.period_th > 0.0) {
             return bad(format!("--period-th must be positive, got {}", self.period_th));
+        }
+        if !(self.pulse.is_finite() && (0.0..=2.0).contains(&self.pulse)) {
+            return bad(format!("--pulse must be between 0 and 2, got {}", self.pulse));
         }
         if !(self.max_stretch.is_finite() && self.max_stretch >= 1.0) {
             return bad(format!("--max-stretch must be at least 1, got {}", self.max_stretch));
@@ -101,7 +108,7 @@ pub fn align(seq: &Sequence, beats: &[f64], cfg: &AlignConfig) -> crate::Result<
     let mut out = Sequence { frames, ..seq.clone() };
     let mut report = AlignReport { jump_px, spatial, temporal: None };
     if cfg.temporal && !beats.is_empty() {
-        let tcfg = TemporalConfig { wc: cfg.wc, event: cfg.event, max_stretch: cfg.max_stretch };
+        let tcfg = TemporalConfig { wc: cfg.wc, event: cfg.event, max_stretch: cfg.max_stretch, smooth_off_beat: cfg.smooth_off_beat, pulse: cfg.pulse };
         let (frames, src, rep) = temporal::align(&out.frames, seq.fps, beats, &tcfg);
         out.frames = frames;
         if let Some(p) = &seq.provenance {

@@ -54,6 +54,14 @@ impl From<EventArg> for BeatEvent {
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq, Debug)]
+pub enum OffBeatArg {
+    /// Re-time through the fragments' stops that fall between beats (within --max-stretch).
+    Smooth,
+    /// Leave them as the fragments have them.
+    Keep,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq, Debug)]
 pub enum SelectArg {
     /// Viterbi over the top-k lists: audio distance + transition + reuse.
     Viterbi,
@@ -102,6 +110,14 @@ pub struct AlignFlags {
     /// Largest speed-up or slow-down of the re-timing (1.5 measured best of 1.25–3, tools/bench/dance.sh).
     #[arg(long, default_value_t = AlignConfig::default().max_stretch)]
     pub max_stretch: f64,
+    /// What happens to the fragments' stops that fall between beats (smooth: measured in
+    /// tools/bench/dance.sh).
+    #[arg(long, value_enum, default_value = "smooth")]
+    pub off_beat_stops: OffBeatArg,
+    /// With smoothed off-beat stops: how much the motion swells between two stops (0 = even
+    /// speed; 0.3 measured in tools/bench/dance.sh).
+    #[arg(long, default_value_t = AlignConfig::default().pulse)]
+    pub pulse: f64,
 }
 
 pub fn parse_wc(s: &str) -> anyhow::Result<Option<usize>> {
@@ -126,6 +142,8 @@ impl AlignFlags {
             wc: parse_wc(&self.wc)?,
             event: self.beat_event.into(),
             max_stretch: self.max_stretch,
+            smooth_off_beat: self.off_beat_stops == OffBeatArg::Smooth,
+            pulse: self.pulse,
         };
         c.validate()?;
         Ok(c)
@@ -272,6 +290,12 @@ pub struct TuneArgs {
     /// Largest re-timing stretch.
     #[arg(long, default_value_t = AlignConfig::default().max_stretch)]
     pub max_stretch: f64,
+    /// Off-beat stops: smooth or keep.
+    #[arg(long, value_enum, default_value = "smooth")]
+    pub off_beat_stops: OffBeatArg,
+    /// Swell between stops when smoothing them.
+    #[arg(long, default_value_t = AlignConfig::default().pulse)]
+    pub pulse: f64,
     /// Print the table as JSON.
     #[arg(long)]
     pub json: bool,
@@ -425,7 +449,7 @@ pub fn tune(a: TuneArgs) -> anyhow::Result<ExitCode> {
                     for &j in &jumps {
                         for &pt in &a.period_th {
                             for &ev in &a.beat_event {
-                                let c = AlignConfig { smoothing: sp.into(), wa, wb, jump_px: j, period_th: pt, temporal: true, wc: *wc, event: ev.into(), max_stretch: a.max_stretch };
+                                let c = AlignConfig { smoothing: sp.into(), wa, wb, jump_px: j, period_th: pt, temporal: true, wc: *wc, event: ev.into(), max_stretch: a.max_stretch, smooth_off_beat: a.off_beat_stops == OffBeatArg::Smooth, pulse: a.pulse };
                                 // A contradictory setting is named, not silently skipped.
                                 c.validate().with_context(|| format!("grid setting --wa {wa} --wb {wb} --wc {wcs_s}"))?;
                                 grid.push((c, wcs_s.clone()));
