@@ -1,3 +1,11 @@
+//! Where the kinematic beats of choreo's default dances fall: per song, music beats, kinematic
+//! beats, hits (±2 frames) and anchored beats; over all songs, the misses by depth (the dip's
+//! speed / the lower neighbouring peak) and by distance to the nearest beat. The numbers behind
+//! `--off-beat-stops smooth` (README, "Choreography").
+//!
+//!   cargo run --release --example beat_diag -- SONG...
+//!   env: NOTEMP=1 (no re-timing), KEEP=1 (--off-beat-stops keep), PULSE=x, MS=x (--max-stretch)
+
 use choreo::align::{self};
 use choreo::audio;
 use choreo::choreograph::{self, DanceConfig};

@@ -133,6 +133,7 @@ mod tests {
         assert!(e(AlignConfig { wc: Some(1), ..Default::default() }).contains("--wc"));
         assert!(e(AlignConfig { jump_px: Some(f32::NAN), ..Default::default() }).contains("--jump-px"));
         assert!(e(AlignConfig { period_th: 0.0, ..Default::default() }).contains("--period-th"));
+        assert!(e(AlignConfig { pulse: -0.1, ..Default::default() }).contains("--pulse"));
         assert!(AlignConfig::default().validate().is_ok());
     }
 }

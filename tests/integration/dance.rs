@@ -58,6 +58,12 @@ fn dance_has_no_visible_seams_and_follows_the_beat() {
     assert!(mt["hit_rate"].as_f64().unwrap() > bm["hit_rate"].as_f64().unwrap() + 0.1, "aligned {mt} vs raw {bm}");
     // Real dances score 0.163 against their own songs (README); the default must not fall below.
     assert!(mt["beat_align_score"].as_f64().unwrap() >= 0.163, "{mt}");
+    // Keeping the fragments' off-beat stops leaves more kinematic beats that miss every beat.
+    let kept = dir.path().join("kept.json");
+    let k = run_json(dir.path(), &[&base[..], &["--off-beat-stops", "keep", "--out", s(&kept)]].concat());
+    let misses = |m: &serde_json::Value| m["kinematic_beats"].as_f64().unwrap() * (1.0 - m["hit_rate"].as_f64().unwrap());
+    assert!(misses(mt) < misses(&k["metrics"]), "smooth {mt} vs keep {}", k["metrics"]);
+    assert!(mt["hit_rate"].as_f64().unwrap() > k["metrics"]["hit_rate"].as_f64().unwrap(), "smooth {mt} vs keep {}", k["metrics"]);
 }
 
 #[test]
