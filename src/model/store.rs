@@ -25,7 +25,15 @@ pub struct ModelCard {
     pub corpus_fingerprint: String,
     pub train_dances: Vec<String>,
     pub test_dances: Vec<String>,
+    /// Training dances held out to choose the epoch (not trained on); empty without validation.
+    #[serde(default)]
+    pub val_dances: Vec<String>,
     pub epochs: usize,
+    /// The epoch whose weights were kept (the best on the validation dances, else the last).
+    #[serde(default)]
+    pub kept_epoch: usize,
+    #[serde(default)]
+    pub val_figures: Option<Figures>,
     pub train_seconds: f64,
     pub train_figures: Figures,
     pub test_figures: Figures,
