@@ -23,8 +23,21 @@ use super::{CandleCtx, ModelError};
 use crate::pose::skeleton::LIMBS;
 use crate::pose::NUM_JOINTS;
 
-/// Architecture name written in the sidecar; a file with another name is refused.
+/// Architecture name written in the sidecar for DanceIt's encoders (mean over time, MFCC only);
+/// a file with another name is refused.
 pub const ARCHITECTURE: &str = "danceit-bilstm-stgcn-v1";
+/// The name when the encoders pool over time segments or read MFCC deltas (our deviation from
+/// DanceIt, see README "Matching network"); a choreo that knows only v1 refuses such a file.
+pub const ARCHITECTURE_V2: &str = "danceit-bilstm-stgcn-v2-segments-deltas";
+
+/// The architecture name a config is written and checked under.
+pub fn architecture_name(cfg: &EncoderConfig) -> &'static str {
+    if cfg.time_segments <= 1 && !cfg.mfcc_deltas {
+        ARCHITECTURE
+    } else {
+        ARCHITECTURE_V2
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EncoderConfig {
@@ -82,7 +95,10 @@ pub type Mask<'a> = Option<&'a Tensor>;
 struct Lstm {
     w_ih: Tensor,
     w_hh: Tensor,
-    b: Tensor,
+    // Kept apart and summed in `forward`: a sum taken once at construction is a copy that
+    // training never updates (the stored biases then differ from the ones the model ran with).
+    b_ih: Tensor,
+    b_hh: Tensor,
     hidden: usize,
 }
 
@@ -93,14 +109,15 @@ impl Lstm {
         let w_hh = vb.get_with_hints((4 * hidden, hidden), "weight_hh_l0", init)?;
         let b_ih = vb.get_with_hints(4 * hidden, "bias_ih_l0", init)?;
         let b_hh = vb.get_with_hints(4 * hidden, "bias_hh_l0", init)?;
-        Ok(Lstm { w_ih, w_hh, b: (b_ih + b_hh)?, hidden })
+        Ok(Lstm { w_ih, w_hh, b_ih, b_hh, hidden })
     }
 
     /// x: (B, T, F) → hidden states (B, T, H).
     fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
         let (b, t, f) = x.dims3()?;
         let h4 = 4 * self.hidden;
-        let xin = x.reshape((b * t, f))?.matmul(&self.w_ih.t()?)?.broadcast_add(&self.b)?.reshape((b, t, h4))?;
+        let bias = (&self.b_ih + &self.b_hh)?;
+        let xin = x.reshape((b * t, f))?.matmul(&self.w_ih.t()?)?.broadcast_add(&bias)?.reshape((b, t, h4))?;
         let w_hh_t = self.w_hh.t()?.contiguous()?;
         let mut h = Tensor::zeros((b, self.hidden), x.dtype(), x.device())?;
         let mut c = h.clone();

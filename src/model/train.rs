@@ -16,7 +16,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use super::data::{self, DanceArrays};
-use super::encoders::{AudioEncoder, EncoderConfig, Encoders, PoseEncoder, ARCHITECTURE};
+use super::encoders::{architecture_name, AudioEncoder, EncoderConfig, Encoders, PoseEncoder};
 use super::eval::{self, Figures};
 use super::store::ModelCard;
 use super::{CandleCtx, ModelError};
@@ -467,7 +467,7 @@ pub fn train(corpus: &Corpus, cfg: &TrainConfig, on_epoch: &mut dyn FnMut(&Epoch
     let val_figures = if val_frags.len() >= 10 { Some(evaluate(&enc, &dances, &val_frags, delay, cfg.seed)?) } else { None };
     let train_figures = evaluate(&enc, &dances, &train_frags, delay, cfg.seed)?;
     let card = ModelCard {
-        architecture: ARCHITECTURE.into(),
+        architecture: architecture_name(&ecfg).into(),
         config: ecfg,
         fps: corpus.fps,
         fragment_secs: cfg.fragment_secs,
