@@ -37,6 +37,31 @@ pub struct TrainArgs {
     /// Evaluate on the test dances every N epochs.
     #[arg(long, default_value_t = 5)]
     pub eval_every: usize,
+    /// Rows per single-dance group in a batch (even, dividing --batch); 0 mixes all dances.
+    #[arg(long, default_value_t = 0)]
+    pub group: usize,
+    /// Weight of same-dance in-batch negatives relative to other dances' ones.
+    #[arg(long, default_value_t = 1.0)]
+    pub same_dance_weight: f32,
+    /// Same-dance windows closer than this many frames are not negatives of each other.
+    #[arg(long, default_value_t = 0)]
+    pub min_negative_gap: usize,
+    /// Cosine-decay the learning rate to lr × this over the epochs (1 = constant).
+    #[arg(long, default_value_t = 1.0)]
+    pub lr_floor: f64,
+    /// Pool each encoder's output over time in this many segments (1 = DanceIt's mean).
+    #[arg(long, default_value_t = 1)]
+    pub time_segments: usize,
+    /// Feed the audio encoder MFCC deltas beside the MFCC.
+    #[arg(long)]
+    pub mfcc_deltas: bool,
+    /// Augment: mirror each training pair's poses left↔right with probability ½.
+    #[arg(long)]
+    pub mirror: bool,
+    /// Hold out the last training dance of each genre with ≥ 4 of them and keep the epoch with
+    /// the best mean rank of the true pose on them.
+    #[arg(long)]
+    pub validate: bool,
     /// Write the full report (per-epoch figures, baselines, card) as JSON here.
     #[arg(long)]
     pub report: Option<PathBuf>,
@@ -49,6 +74,9 @@ pub fn train(a: TrainArgs) -> anyhow::Result<ExitCode> {
     }
     if !(a.lr.is_finite() && a.lr > 0.0) {
         bail!("--lr must be positive, got {}", a.lr);
+    }
+    if a.time_segments == 0 {
+        bail!("--time-segments must be at least 1");
     }
     if !(a.fragment_secs.is_finite() && a.fragment_secs > 0.0) {
         bail!("--fragment-secs must be positive, got {}", a.fragment_secs);
@@ -65,19 +93,29 @@ pub fn train(a: TrainArgs) -> anyhow::Result<ExitCode> {
         margin: a.margin,
         fragment_secs: a.fragment_secs,
         eval_every: a.eval_every,
+        group: a.group,
+        same_dance_weight: a.same_dance_weight,
+        min_negative_gap: a.min_negative_gap,
+        lr_floor: a.lr_floor,
+        validate: a.validate,
+        mirror: a.mirror,
+        encoder: model::EncoderConfig { time_segments: a.time_segments, mfcc_deltas: a.mfcc_deltas, ..model::EncoderConfig::default() },
         ..TrainConfig::default()
     };
     eprintln!("training on {} dances ({}), seed {}", c.dances.len(), a.corpus.display(), a.seed);
     let pb = super::corpus::bar(a.epochs as u64, "training");
     let (tensors, report) = model::train(&c, &cfg, &mut |e| {
         pb.inc(1);
-        let line = match &e.test {
+        let mut line = match &e.test {
             Some(t) => format!(
-                "epoch {:>3}  loss {:.4}  test: match {:.2} delayed {:.2} other {:.2} acc {:.3} R@1 {:.3} R@10 {:.3} genreP@10 {:.3}  ({:.1} s)",
-                e.epoch, e.loss, t.matching_distance, t.delayed_distance, t.other_distance, t.correlation_accuracy, t.recall_at_1, t.recall_at_10, t.genre_precision_at_10, e.seconds
+                "epoch {:>3}  loss {:.4}  test: match {:.2} delayed {:.2} other {:.2} acc {:.3} R@1 {:.3} R@10 {:.3} genreP@10 {:.3} rank {:.3}  ({:.1} s)",
+                e.epoch, e.loss, t.matching_distance, t.delayed_distance, t.other_distance, t.correlation_accuracy, t.recall_at_1, t.recall_at_10, t.genre_precision_at_10, t.mean_rank, e.seconds
             ),
             None => format!("epoch {:>3}  loss {:.4}  ({:.1} s)", e.epoch, e.loss, e.seconds),
         };
+        if let Some(v) = &e.val {
+            line += &format!("  val: R@10 {:.3} rank {:.3}", v.recall_at_10, v.mean_rank);
+        }
         if pb.is_hidden() {
             eprintln!("{line}");
         } else {
@@ -92,17 +130,23 @@ pub fn train(a: TrainArgs) -> anyhow::Result<ExitCode> {
     let t = &report.card.test_figures;
     let b = &report.baselines;
     println!("test dances: {}", report.card.test_dances.join(", "));
-    println!("{:<22} {:>8} {:>8} {:>8} {:>8} {:>12} {:>7} {:>7} {:>10}", "test figures", "match", "delayed", "other", "acc(d<1)", "acc(best t)", "R@1", "R@10", "genreP@10");
+    if !report.card.val_dances.is_empty() {
+        println!("validation dances: {}; kept epoch {}", report.card.val_dances.join(", "), report.card.kept_epoch);
+    }
+    println!("{:<22} {:>8} {:>8} {:>8} {:>8} {:>12} {:>7} {:>7} {:>10} {:>6}", "test figures", "match", "delayed", "other", "acc(d<1)", "acc(best t)", "R@1", "R@10", "genreP@10", "rank");
     let row = |name: &str, f: &model::eval::Figures| {
         println!(
-            "{:<22} {:>8.3} {:>8.3} {:>8.3} {:>8.3} {:>6.3}@{:<5.2} {:>7.3} {:>7.3} {:>10.3}",
-            name, f.matching_distance, f.delayed_distance, f.other_distance, f.correlation_accuracy, f.best_threshold_accuracy, f.best_threshold, f.recall_at_1, f.recall_at_10, f.genre_precision_at_10
+            "{:<22} {:>8.3} {:>8.3} {:>8.3} {:>8.3} {:>6.3}@{:<5.2} {:>7.3} {:>7.3} {:>10.3} {:>6.3}",
+            name, f.matching_distance, f.delayed_distance, f.other_distance, f.correlation_accuracy, f.best_threshold_accuracy, f.best_threshold, f.recall_at_1, f.recall_at_10, f.genre_precision_at_10, f.mean_rank
         )
     };
     row("trained", t);
     row("untrained (same seed)", &b.untrained);
     println!("{:<22} {:>8} {:>8} {:>8} {:>8} {:>12} {:>7.3} {:>7.3} {:>10.3}", "random ranking", "", "", "", "", "", b.random_recall_at_1, b.random_recall_at_10, b.random_genre_precision_at_10);
     row("trained (train set)", &report.card.train_figures);
+    if let Some(v) = &report.card.val_figures {
+        row("trained (validation)", v);
+    }
     println!("{} fragments in the test set; trained in {:.0} s; wrote {}", t.fragments, report.card.train_seconds, a.out.display());
     if let Some(r) = &a.report {
         choreo::io::write_atomic(r, serde_json::to_string_pretty(&report)?.as_bytes())?;

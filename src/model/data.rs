@@ -94,6 +94,22 @@ pub fn pose_window(frames: &[Frame]) -> Vec<f32> {
     out
 }
 
+/// A [`pose_window`] of `len` frames mirrored left↔right: COCO-18 sides swapped, x negated
+/// (windows are centred on the hips, so this mirrors about the body's vertical axis).
+pub fn mirror_window(w: &[f32], len: usize) -> Vec<f32> {
+    use crate::pose::skeleton::MIRROR;
+    let mut out = vec![0.0f32; w.len()];
+    for c in 0..3 {
+        for t in 0..len {
+            for j in 0..NUM_JOINTS {
+                let v = w[c * len * NUM_JOINTS + t * NUM_JOINTS + MIRROR[j]];
+                out[c * len * NUM_JOINTS + t * NUM_JOINTS + j] = if c == 0 { -v } else { v };
+            }
+        }
+    }
+    out
+}
+
 /// Pose windows of a sequence at the given starts (for `embed` and the index).
 pub fn sequence_windows(seq: &Sequence, starts: &[usize], len: usize) -> Vec<f32> {
     let scaled = scale_frames(&seq.frames, body_height(seq).unwrap_or(300.0));
@@ -167,6 +183,27 @@ pub fn split(dances: &[(String, String)]) -> Result<(Vec<usize>, Vec<usize>), Mo
     Ok((train, test))
 }
 
+/// A validation set carved from the training dances, for choosing the epoch (never the test
+/// dances): per genre with at least 4 training dances, the last ⌊n/10⌋ (at least one) of its n
+/// training dances in natural name order (Tang2018: C_7, R_8, W_30, W_31).
+/// Returns (train, validation); validation is empty for a corpus too small to spare a dance.
+pub fn validation_split(dances: &[(String, String)], train: &[usize]) -> (Vec<usize>, Vec<usize>) {
+    let mut genres: Vec<&str> = train.iter().map(|&i| dances[i].1.as_str()).collect();
+    genres.sort();
+    genres.dedup();
+    let mut val = Vec::new();
+    for g in genres {
+        let mut idx: Vec<usize> = train.iter().copied().filter(|&i| dances[i].1 == g).collect();
+        if idx.len() >= 4 {
+            idx.sort_by_key(|&i| natural_key(&dances[i].0));
+            let k = (idx.len() / 10).max(1);
+            val.extend_from_slice(&idx[idx.len() - k..]);
+        }
+    }
+    val.sort();
+    (train.iter().copied().filter(|i| !val.contains(i)).collect(), val)
+}
+
 /// A training example: anchor window and a delayed window of the same dance (the negative of
 /// DanceIt Fig. 7), if the dance is long enough.
 #[derive(Debug, Clone, Copy)]
@@ -222,6 +259,40 @@ pub fn epoch_samples(dances: &[DanceArrays], ids: &[usize], len: usize, delay: (
     pairs.into_iter().flatten().collect()
 }
 
+/// [`epoch_samples`] arranged so that a batch of `batch` rows holds `batch / per_group` groups of
+/// `per_group` rows (whole pairs), each group from one dance: in-batch negatives are then mostly
+/// the hard ones, other moments of the same dance. A dance's pair count is rounded up to whole
+/// groups with more random pairs of it. Groups are shuffled; `per_group` is even and divides `batch`.
+pub fn epoch_samples_grouped(dances: &[DanceArrays], ids: &[usize], len: usize, delay: (usize, usize), per_group: usize, rng: &mut ChaCha8Rng) -> Vec<Sample> {
+    let pairs_per_group = (per_group / 2).max(1);
+    let mut groups: Vec<Vec<Sample>> = Vec::new();
+    for &d in ids {
+        let a = &dances[d];
+        if a.starts.is_empty() {
+            continue;
+        }
+        let n = (a.starts.len() / len / 2).max(1).div_ceil(pairs_per_group) * pairs_per_group;
+        let mut cur = Vec::with_capacity(per_group);
+        for _ in 0..n {
+            let s = a.starts[rng.gen_range(0..a.starts.len())];
+            let (partner, is_delay) = match delayed_start(a, s, delay, rng) {
+                Some(x) => (x, true),
+                None => (a.starts[rng.gen_range(0..a.starts.len())], false),
+            };
+            cur.push(Sample { dance: d, start: s, delayed: is_delay.then_some(partner) });
+            cur.push(Sample { dance: d, start: partner, delayed: is_delay.then_some(s) });
+            if cur.len() == 2 * pairs_per_group {
+                groups.push(std::mem::take(&mut cur));
+            }
+        }
+    }
+    for i in (1..groups.len()).rev() {
+        let j = rng.gen_range(0..=i);
+        groups.swap(i, j);
+    }
+    groups.into_iter().flatten().collect()
+}
+
 /// Fixed evaluation fragments of some dances: consecutive non-overlapping windows.
 pub fn eval_fragments(dances: &[DanceArrays], ids: &[usize], len: usize) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
@@ -256,6 +327,50 @@ mod tests {
     }
 
     #[test]
+    fn validation_takes_the_last_training_dance_of_big_genres() {
+        let mut d: Vec<(String, String)> = (1..=5).map(|i| (format!("DANCE_W_{i}"), "waltz".to_string())).collect();
+        d.extend((1..=3).map(|i| (format!("DANCE_C_{i}"), "cha-cha".to_string())));
+        let train: Vec<usize> = (0..d.len()).filter(|&i| i != 4).collect(); // W_5 is a test dance
+        let (tr, val) = validation_split(&d, &train);
+        assert_eq!(val, [3]); // W_4; cha-cha has only 3 training dances
+        assert_eq!(tr.len(), train.len() - 1);
+        assert!(!tr.contains(&3));
+        // 21 waltzes in training: the last 2 in natural order (W_20 before W_100).
+        let mut d: Vec<(String, String)> = (1..=20).map(|i| (format!("DANCE_W_{i}"), "waltz".to_string())).collect();
+        d.push(("DANCE_W_100".into(), "waltz".into()));
+        let (_, val) = validation_split(&d, &(0..21).collect::<Vec<_>>());
+        assert_eq!(val, [19, 20]);
+    }
+
+    #[test]
+    fn grouped_samples_keep_each_group_in_one_dance() {
+        let mk = |name: &str, n: usize| DanceArrays {
+            name: name.into(),
+            genre: "g".into(),
+            poses: vec![[[0.0; 3]; NUM_JOINTS]; n],
+            mfcc: vec![0.0; n * 13],
+            starts: (0..n - 24).collect(),
+        };
+        let dances = vec![mk("a", 500), mk("b", 300), mk("c", 1000)];
+        let mut rng = <ChaCha8Rng as rand::SeedableRng>::seed_from_u64(1);
+        let s = epoch_samples_grouped(&dances, &[0, 1, 2], 24, (48, 96), 8, &mut rng);
+        assert_eq!(s.len() % 8, 0);
+        let mut seen = [false; 3];
+        for g in s.chunks(8) {
+            assert!(g.iter().all(|x| x.dance == g[0].dance), "a group mixes dances");
+            seen[g[0].dance] = true;
+            for p in g.chunks(2) {
+                if let Some(x) = p[0].delayed {
+                    assert_eq!(x, p[1].start);
+                    let gap = p[0].start.abs_diff(p[1].start);
+                    assert!((48..=96).contains(&gap));
+                }
+            }
+        }
+        assert_eq!(seen, [true; 3]);
+    }
+
+    #[test]
     fn pose_window_is_centred_on_the_hips() {
         let mut f: Frame = [[0.0; 3]; NUM_JOINTS];
         for (j, p) in f.iter_mut().enumerate() {
@@ -268,5 +383,9 @@ mod tests {
         assert_eq!(w[17], 0.0); // missing joint
         assert_eq!(w[2 * 2 * 18 + 17], 0.0);
         assert_eq!(w.len(), 3 * 2 * 18);
+        let m = mirror_window(&w, 2);
+        assert_eq!(m[5], -w[2]); // left shoulder ← right shoulder, x negated
+        assert_eq!(m[2 * 18 + 16], w[2 * 18 + 17]); // y of the ears swapped
+        assert_eq!(mirror_window(&m, 2), w);
     }
 }

@@ -23,8 +23,21 @@ use super::{CandleCtx, ModelError};
 use crate::pose::skeleton::LIMBS;
 use crate::pose::NUM_JOINTS;
 
-/// Architecture name written in the sidecar; a file with another name is refused.
+/// Architecture name written in the sidecar for DanceIt's encoders (mean over time, MFCC only);
+/// a file with another name is refused.
 pub const ARCHITECTURE: &str = "danceit-bilstm-stgcn-v1";
+/// The name when the encoders pool over time segments or read MFCC deltas (our deviation from
+/// DanceIt, see README "Matching network"); a choreo that knows only v1 refuses such a file.
+pub const ARCHITECTURE_V2: &str = "danceit-bilstm-stgcn-v2-segments-deltas";
+
+/// The architecture name a config is written and checked under.
+pub fn architecture_name(cfg: &EncoderConfig) -> &'static str {
+    if cfg.time_segments <= 1 && !cfg.mfcc_deltas {
+        ARCHITECTURE
+    } else {
+        ARCHITECTURE_V2
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EncoderConfig {
@@ -41,6 +54,18 @@ pub struct EncoderConfig {
     pub joints: usize,
     /// Frames per fragment (fps × fragment seconds).
     pub frames: usize,
+    /// Pooling over time in this many consecutive segments whose means are concatenated, so the
+    /// embedding keeps *where* in the window things happen (1 = DanceIt's mean over time).
+    #[serde(default = "one")]
+    pub time_segments: usize,
+    /// Feed the audio LSTM [MFCC, ΔMFCC] (first differences inside the window, computed by the
+    /// encoder from the same 13-d rows), so onsets are explicit; DanceIt feeds MFCC alone.
+    #[serde(default)]
+    pub mfcc_deltas: bool,
+}
+
+fn one() -> usize {
+    1
 }
 
 impl Default for EncoderConfig {
@@ -55,6 +80,8 @@ impl Default for EncoderConfig {
             joint_embed: 16,
             joints: NUM_JOINTS,
             frames: 24,
+            time_segments: 1,
+            mfcc_deltas: false,
         }
     }
 }
@@ -68,7 +95,10 @@ pub type Mask<'a> = Option<&'a Tensor>;
 struct Lstm {
     w_ih: Tensor,
     w_hh: Tensor,
-    b: Tensor,
+    // Kept apart and summed in `forward`: a sum taken once at construction is a copy that
+    // training never updates (the stored biases then differ from the ones the model ran with).
+    b_ih: Tensor,
+    b_hh: Tensor,
     hidden: usize,
 }
 
@@ -79,14 +109,15 @@ impl Lstm {
         let w_hh = vb.get_with_hints((4 * hidden, hidden), "weight_hh_l0", init)?;
         let b_ih = vb.get_with_hints(4 * hidden, "bias_ih_l0", init)?;
         let b_hh = vb.get_with_hints(4 * hidden, "bias_hh_l0", init)?;
-        Ok(Lstm { w_ih, w_hh, b: (b_ih + b_hh)?, hidden })
+        Ok(Lstm { w_ih, w_hh, b_ih, b_hh, hidden })
     }
 
     /// x: (B, T, F) → hidden states (B, T, H).
     fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
         let (b, t, f) = x.dims3()?;
         let h4 = 4 * self.hidden;
-        let xin = x.reshape((b * t, f))?.matmul(&self.w_ih.t()?)?.broadcast_add(&self.b)?.reshape((b, t, h4))?;
+        let bias = (&self.b_ih + &self.b_hh)?;
+        let xin = x.reshape((b * t, f))?.matmul(&self.w_ih.t()?)?.broadcast_add(&bias)?.reshape((b, t, h4))?;
         let w_hh_t = self.w_hh.t()?.contiguous()?;
         let mut h = Tensor::zeros((b, self.hidden), x.dtype(), x.device())?;
         let mut c = h.clone();
@@ -105,6 +136,24 @@ impl Lstm {
     }
 }
 
+/// Means of `segments` consecutive spans of the time axis `dim` (span k: ⌊kT/S⌋..⌊(k+1)T/S⌋),
+/// concatenated along the last axis. `segments` ≤ 1 is the plain mean.
+fn segment_pool(x: &Tensor, dim: usize, segments: usize) -> candle_core::Result<Tensor> {
+    let t = x.dim(dim)?;
+    let s = segments.clamp(1, t.max(1));
+    if s == 1 {
+        return x.mean(dim);
+    }
+    let parts: Vec<Tensor> = (0..s)
+        .map(|k| {
+            let (lo, hi) = (k * t / s, (k + 1) * t / s);
+            x.narrow(dim, lo, hi - lo)?.mean(dim)
+        })
+        .collect::<candle_core::Result<_>>()?;
+    let last = parts[0].rank() - 1;
+    Tensor::cat(&parts, last)
+}
+
 /// Reverses the time axis (dim 1) of (B, T, F).
 fn flip_time(x: &Tensor) -> candle_core::Result<Tensor> {
     let t = x.dim(1)?;
@@ -121,24 +170,40 @@ pub struct AudioEncoder {
     /// Per-coefficient standardisation (from the training set), not trained.
     mean: Tensor,
     std: Tensor,
+    segments: usize,
+    deltas: bool,
 }
 
 impl AudioEncoder {
     pub fn new(cfg: &EncoderConfig, vb: VarBuilder) -> candle_core::Result<Self> {
-        let fwd = Lstm::new(cfg.mfcc_dim, cfg.lstm_hidden, vb.pp("lstm_fwd"))?;
-        let bwd = Lstm::new(cfg.mfcc_dim, cfg.lstm_hidden, vb.pp("lstm_bwd"))?;
-        let fc = candle_nn::linear(2 * cfg.lstm_hidden, cfg.embed_dim, vb.pp("fc"))?;
+        let input = if cfg.mfcc_deltas { 2 * cfg.mfcc_dim } else { cfg.mfcc_dim };
+        let fwd = Lstm::new(input, cfg.lstm_hidden, vb.pp("lstm_fwd"))?;
+        let bwd = Lstm::new(input, cfg.lstm_hidden, vb.pp("lstm_bwd"))?;
+        let fc = candle_nn::linear(Self::pooled_dim(cfg), cfg.embed_dim, vb.pp("fc"))?;
         let mean = vb.get_with_hints(cfg.mfcc_dim, "mfcc_mean", candle_nn::Init::Const(0.0))?;
         let std = vb.get_with_hints(cfg.mfcc_dim, "mfcc_std", candle_nn::Init::Const(1.0))?;
-        Ok(AudioEncoder { fwd, bwd, fc, mean, std })
+        Ok(AudioEncoder { fwd, bwd, fc, mean, std, segments: cfg.time_segments, deltas: cfg.mfcc_deltas })
+    }
+
+    /// Width of the pooled LSTM output the dropout mask covers.
+    pub fn pooled_dim(cfg: &EncoderConfig) -> usize {
+        2 * cfg.lstm_hidden * cfg.time_segments.max(1)
     }
 
     /// mfcc: (B, T, 13) raw MFCC → (B, embed).
     pub fn forward(&self, mfcc: &Tensor, mask: Mask) -> candle_core::Result<Tensor> {
         let x = mfcc.broadcast_sub(&self.mean.detach())?.broadcast_div(&self.std.detach())?;
+        let x = if self.deltas {
+            // Δ of the standardised rows, 0 at the first frame.
+            let t = x.dim(1)?;
+            let d = (x.narrow(1, 1, t - 1)? - x.narrow(1, 0, t - 1)?)?.pad_with_zeros(1, 1, 0)?;
+            Tensor::cat(&[&x, &d], 2)?
+        } else {
+            x
+        };
         let hf = self.fwd.forward(&x)?;
         let hb = flip_time(&self.bwd.forward(&flip_time(&x)?)?)?;
-        let h = Tensor::cat(&[hf, hb], 2)?.mean(1)?;
+        let h = segment_pool(&Tensor::cat(&[hf, hb], 2)?, 1, self.segments)?;
         let h = match mask {
             Some(m) => (h * m)?,
             None => h,
@@ -245,6 +310,7 @@ pub struct PoseEncoder {
     blocks: Vec<StgcnBlock>,
     fc: Linear,
     adj: Tensor,
+    segments: usize,
 }
 
 impl PoseEncoder {
@@ -260,9 +326,9 @@ impl PoseEncoder {
             blocks.push(StgcnBlock::new(c_in, c, cfg.temporal_kernel, vb.pp(format!("blocks.{i}")))?);
             c_in = c;
         }
-        let fc = candle_nn::linear(c_in, cfg.embed_dim, vb.pp("fc"))?;
+        let fc = candle_nn::linear(Self::pooled_dim(cfg), cfg.embed_dim, vb.pp("fc"))?;
         let adj = Tensor::from_vec(normalized_adjacency(cfg.joints), (cfg.joints, cfg.joints), vb.device())?;
-        Ok(PoseEncoder { mean, std, embed_w, embed_b, blocks, fc, adj })
+        Ok(PoseEncoder { mean, std, embed_w, embed_b, blocks, fc, adj, segments: cfg.time_segments })
     }
 
     /// poses: (B, 3, T, V) normalised (channel-major, as `data::pose_window` lays them out) → (B, embed).
@@ -286,7 +352,8 @@ impl PoseEncoder {
                 x = x.narrow(0, 0, 2 * (t / 2))?.reshape((t / 2, 2, bs, v, c))?.mean(1)?;
             }
         }
-        let h = x.mean(0)?.mean(1)?;
+        // (T', B, V, C) → mean over joints → (B, T', C) → segments over time → (B, S·C).
+        let h = if self.segments <= 1 { x.mean(0)?.mean(1)? } else { segment_pool(&x.mean(2)?.transpose(0, 1)?.contiguous()?, 1, self.segments)? };
         let h = match mask {
             Some(m) => (h * m)?,
             None => h,
@@ -294,8 +361,19 @@ impl PoseEncoder {
         self.fc.forward(&h)
     }
 
+    /// Frames left after the blocks' temporal halvings.
+    pub fn output_frames(cfg: &EncoderConfig) -> usize {
+        let mut t = cfg.frames;
+        for _ in 1..cfg.gcn_channels.len() {
+            if t >= 4 {
+                t /= 2;
+            }
+        }
+        t
+    }
+
     pub fn pooled_dim(cfg: &EncoderConfig) -> usize {
-        cfg.gcn_channels.last().copied().unwrap_or(3)
+        cfg.gcn_channels.last().copied().unwrap_or(3) * cfg.time_segments.max(1)
     }
 }
 
@@ -311,6 +389,13 @@ pub struct Encoders {
 impl Encoders {
     pub fn new(cfg: &EncoderConfig, vb: VarBuilder) -> Result<Self, ModelError> {
         let device = vb.device().clone();
+        let pose_t = PoseEncoder::output_frames(cfg);
+        if cfg.time_segments == 0 || cfg.time_segments > pose_t {
+            return Err(ModelError::Invalid(format!(
+                "time_segments {} must be between 1 and {pose_t} (the pose encoder's output frames for {} input frames)",
+                cfg.time_segments, cfg.frames
+            )));
+        }
         Ok(Encoders {
             cfg: cfg.clone(),
             audio: AudioEncoder::new(cfg, vb.pp("audio")).ctx("building the audio encoder")?,
@@ -409,5 +494,33 @@ mod tests {
         let a = e.embed_audio(&vec![0.1; 3 * 8 * 13], 3).unwrap();
         let p = e.embed_poses(&vec![0.1; 2 * 3 * 8 * 18], 2).unwrap();
         assert_eq!((a.len(), p.len()), (3 * 16, 2 * 16));
+    }
+
+    #[test]
+    fn segment_pool_keeps_where_in_time() {
+        let dev = Device::Cpu;
+        // (B=1, T=6, C=1): a bump early vs late gives the same mean but different segments.
+        let early = Tensor::new(&[[[1f32], [1.], [0.], [0.], [0.], [0.]]], &dev).unwrap();
+        let late = Tensor::new(&[[[0f32], [0.], [0.], [0.], [1.], [1.]]], &dev).unwrap();
+        let m = |x: &Tensor, s| segment_pool(x, 1, s).unwrap().flatten_all().unwrap().to_vec1::<f32>().unwrap();
+        assert_eq!(m(&early, 1), m(&late, 1));
+        assert_eq!(m(&early, 3), vec![1.0, 0.0, 0.0]);
+        assert_eq!(m(&late, 3), vec![0.0, 0.0, 1.0]);
+    }
+
+    #[test]
+    fn segments_and_deltas_change_the_shapes() {
+        let dev = Device::Cpu;
+        let varmap = candle_nn::VarMap::new();
+        let cfg = EncoderConfig { frames: 8, gcn_channels: vec![8, 8], time_segments: 2, mfcc_deltas: true, ..EncoderConfig::default() };
+        let e = Encoders::new(&cfg, VarBuilder::from_varmap(&varmap, DType::F32, &dev)).unwrap();
+        let shape = |n: &str| varmap.data().lock().unwrap()[n].dims().to_vec();
+        assert_eq!(shape("audio.lstm_fwd.weight_ih_l0"), vec![400, 26]);
+        assert_eq!(shape("audio.fc.weight"), vec![16, 400]);
+        assert_eq!(shape("pose.fc.weight"), vec![16, 16]);
+        let a = e.embed_audio(&(0..3 * 8 * 13).map(|i| (i % 7) as f32).collect::<Vec<_>>(), 3).unwrap();
+        let p = e.embed_poses(&vec![0.1; 2 * 3 * 8 * 18], 2).unwrap();
+        assert_eq!((a.len(), p.len()), (3 * 16, 2 * 16));
+        assert!(a.iter().chain(&p).all(|v| v.is_finite()));
     }
 }

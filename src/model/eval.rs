@@ -31,6 +31,9 @@ pub struct Figures {
     pub recall_at_1: f32,
     pub recall_at_10: f32,
     pub genre_precision_at_10: f32,
+    /// Mean rank of the true pose among all, as a fraction of the set (0 first, ≈ 0.5 chance).
+    #[serde(default)]
+    pub mean_rank: f32,
 }
 
 fn dist(a: &[f32], b: &[f32]) -> f32 {
@@ -86,6 +89,13 @@ pub fn figures(audio: &[f32], pose: &[f32], delayed: &[Option<Vec<f32>>], genre:
         }
     }
     let (r1, r10, g10) = retrieval(n, genre, |i, j| dist(a(i), p(j)));
+    let mean_rank = (0..n)
+        .map(|i| {
+            let di = dist(a(i), p(i));
+            (0..n).filter(|&j| j != i && dist(a(i), p(j)) < di).count() as f64 / (n - 1) as f64
+        })
+        .sum::<f64>()
+        / n as f64;
     Figures {
         fragments: n,
         matching_distance: (m_sum / n as f64) as f32,
@@ -97,6 +107,7 @@ pub fn figures(audio: &[f32], pose: &[f32], delayed: &[Option<Vec<f32>>], genre:
         recall_at_1: r1,
         recall_at_10: r10,
         genre_precision_at_10: g10,
+        mean_rank: mean_rank as f32,
     }
 }
 
@@ -138,6 +149,10 @@ mod tests {
         assert_eq!(f.best_threshold_accuracy, 1.0);
         assert!(f.best_threshold > 0.0 && f.best_threshold <= 5.0);
         assert_eq!(f.matching_distance, 0.0);
+        assert_eq!(f.mean_rank, 0.0);
+        let reversed: Vec<f32> = audio.chunks(2).rev().flat_map(|c| c.to_vec()).collect();
+        let g = figures(&reversed, &audio, &delayed, &genre, 2, 1);
+        assert!(g.mean_rank > 0.3, "a wrong pairing ranks the true pose late: {}", g.mean_rank);
         assert!((f.delayed_distance - 5.0).abs() < 1e-6);
         let (r1, _, _) = random_ranking(&genre, 3);
         assert!(r1 < 0.5);

@@ -10,7 +10,7 @@ use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
 use serde::{Deserialize, Serialize};
 
-use super::encoders::{EncoderConfig, Encoders, ARCHITECTURE};
+use super::encoders::{architecture_name, EncoderConfig, Encoders};
 use super::eval::Figures;
 use super::ModelError;
 
@@ -25,7 +25,15 @@ pub struct ModelCard {
     pub corpus_fingerprint: String,
     pub train_dances: Vec<String>,
     pub test_dances: Vec<String>,
+    /// Training dances held out to choose the epoch (not trained on); empty without validation.
+    #[serde(default)]
+    pub val_dances: Vec<String>,
     pub epochs: usize,
+    /// The epoch whose weights were kept (the best on the validation dances, else the last).
+    #[serde(default)]
+    pub kept_epoch: usize,
+    #[serde(default)]
+    pub val_figures: Option<Figures>,
     pub train_seconds: f64,
     pub train_figures: Figures,
     pub test_figures: Figures,
@@ -71,8 +79,9 @@ pub fn load(weights: &Path, device: &Device) -> Result<(Encoders, ModelCard), Mo
     let side = sidecar(weights);
     let text = std::fs::read(&side).map_err(|e| ModelError::Io { path: side.clone(), source: e })?;
     let card: ModelCard = serde_json::from_slice(&text).map_err(|e| bad(&side, format!("not a choreo encoder card: {e}")))?;
-    if card.architecture != ARCHITECTURE {
-        return Err(bad(&side, format!("architecture {:?}, this choreo expects {ARCHITECTURE:?}; retrain with `choreo train`", card.architecture)));
+    let expected = architecture_name(&card.config);
+    if card.architecture != expected {
+        return Err(bad(&side, format!("architecture {:?}, this choreo expects {expected:?} for its config; retrain with `choreo train`", card.architecture)));
     }
     let bytes = std::fs::read(weights).map_err(|e| ModelError::Io { path: weights.into(), source: e })?;
     if !card.weights_sha256.is_empty() && sha256_hex(&bytes) != card.weights_sha256 {

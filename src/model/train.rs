@@ -16,7 +16,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use super::data::{self, DanceArrays};
-use super::encoders::{EncoderConfig, Encoders, PoseEncoder, ARCHITECTURE};
+use super::encoders::{architecture_name, AudioEncoder, EncoderConfig, Encoders, PoseEncoder};
 use super::eval::{self, Figures};
 use super::store::ModelCard;
 use super::{CandleCtx, ModelError};
@@ -36,6 +36,34 @@ pub struct TrainConfig {
     /// Evaluate on the test dances every this many epochs (and at the end).
     pub eval_every: usize,
     pub encoder: EncoderConfig,
+    /// Rows per single-dance group in a batch (even, dividing the batch); 0 = batches mix every
+    /// dance (DanceIt). Small groups make most in-batch negatives other moments of the same dance.
+    #[serde(default)]
+    pub group: usize,
+    /// Weight of a same-dance in-batch negative relative to another dance's (Eq. 10's hinge term).
+    #[serde(default = "one")]
+    pub same_dance_weight: f32,
+    /// Same-dance windows closer than this many frames are not used as negatives (they overlap).
+    #[serde(default)]
+    pub min_negative_gap: usize,
+    /// Cosine decay of the learning rate to `lr · lr_floor` over the epochs (1 = constant).
+    #[serde(default = "one_f64")]
+    pub lr_floor: f64,
+    /// Carve a validation set from the training dances ([`data::validation_split`]) and keep the
+    /// epoch with the best validation mean rank.
+    #[serde(default)]
+    pub validate: bool,
+    /// Augment: mirror a pair's poses left↔right with probability ½ (the music fits either).
+    #[serde(default)]
+    pub mirror: bool,
+}
+
+fn one() -> f32 {
+    1.0
+}
+
+fn one_f64() -> f64 {
+    1.0
 }
 
 impl Default for TrainConfig {
@@ -50,6 +78,12 @@ impl Default for TrainConfig {
             fragment_secs: 1.0,
             eval_every: 5,
             encoder: EncoderConfig::default(),
+            group: 0,
+            same_dance_weight: 1.0,
+            min_negative_gap: 0,
+            lr_floor: 1.0,
+            validate: false,
+            mirror: false,
         }
     }
 }
@@ -60,6 +94,9 @@ pub struct EpochFigures {
     pub loss: f32,
     pub seconds: f64,
     pub test: Option<Figures>,
+    /// Figures on the validation dances (when training validates).
+    #[serde(default)]
+    pub val: Option<Figures>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -179,11 +216,35 @@ fn dropout_mask(rng: &mut ChaCha8Rng, b: usize, c: usize, p: f32) -> Result<Tens
     Tensor::from_vec(vals, (b, c), &Device::Cpu).ctx("dropout")
 }
 
+/// Weights of the in-batch negatives (B × B): 0 on the diagonal and for same-dance windows closer
+/// than `min_gap` frames, `same` for other windows of the same dance, 1 across dances.
+fn negative_weights(samples: &[data::Sample], same: f32, min_gap: usize) -> Result<Tensor, ModelError> {
+    let b = samples.len();
+    let mut w = vec![0.0f32; b * b];
+    for (i, x) in samples.iter().enumerate() {
+        for (j, y) in samples.iter().enumerate() {
+            w[i * b + j] = if i == j {
+                0.0
+            } else if x.dance != y.dance {
+                1.0
+            } else if x.start.abs_diff(y.start) < min_gap {
+                0.0
+            } else {
+                same
+            };
+        }
+    }
+    Tensor::from_vec(w, (b, b), &Device::Cpu).ctx("batch")
+}
+
 /// Builds the batch tensors: MFCC (B,T,13), poses (B,3,T,V), the partner index of each row and
 /// whether that partner is a true delayed window of the same dance.
-fn batch_tensors(dances: &[DanceArrays], samples: &[data::Sample], cfg: &EncoderConfig) -> Result<(Tensor, Tensor, Tensor, Tensor), ModelError> {
+/// `mirror`: when given, each pair's poses are mirrored left↔right (joints swapped, x negated)
+/// with probability ½, drawn from the generator.
+fn batch_tensors(dances: &[DanceArrays], samples: &[data::Sample], cfg: &EncoderConfig, mut mirror: Option<&mut ChaCha8Rng>) -> Result<(Tensor, Tensor, Tensor, Tensor), ModelError> {
     let (t, f, v) = (cfg.frames, cfg.mfcc_dim, cfg.joints);
     let b = samples.len();
+    let mut flip = false;
     let mut mf = Vec::with_capacity(b * t * f);
     let mut po = Vec::with_capacity(b * 3 * t * v);
     let mut partner = Vec::with_capacity(b);
@@ -191,7 +252,11 @@ fn batch_tensors(dances: &[DanceArrays], samples: &[data::Sample], cfg: &Encoder
     for (i, s) in samples.iter().enumerate() {
         let d = &dances[s.dance];
         mf.extend_from_slice(&d.mfcc[s.start * f..(s.start + t) * f]);
-        po.extend(data::pose_window(&d.poses[s.start..s.start + t]));
+        if i % 2 == 0 {
+            flip = mirror.as_deref_mut().is_some_and(|r| r.gen_bool(0.5));
+        }
+        let w = data::pose_window(&d.poses[s.start..s.start + t]);
+        po.extend(if flip { data::mirror_window(&w, t) } else { w });
         // Pairs sit at (2k, 2k+1); a lone last row (odd batch) has no partner.
         let p = if i % 2 == 0 { i + 1 } else { i - 1 };
         let ok = p < b && s.delayed.is_some();
@@ -207,9 +272,8 @@ fn batch_tensors(dances: &[DanceArrays], samples: &[data::Sample], cfg: &Encoder
     ))
 }
 
-/// Eq. 10 over a batch.
-fn loss(a: &Tensor, p: &Tensor, pd: &Tensor, has_delayed: &Tensor, margin: f32) -> candle_core::Result<Tensor> {
-    let b = a.dim(0)?;
+/// Eq. 10 over a batch; `neg_w` weighs the in-batch negatives (see [`negative_weights`]).
+fn loss(a: &Tensor, p: &Tensor, pd: &Tensor, has_delayed: &Tensor, neg_w: &Tensor, margin: f32) -> candle_core::Result<Tensor> {
     let pos = (a - p)?.sqr()?.sum(1)?.mean_all()?;
     let hinge = |d2: &Tensor| -> candle_core::Result<Tensor> {
         let d = (d2.relu()? + 1e-6)?.sqrt()?;
@@ -222,8 +286,8 @@ fn loss(a: &Tensor, p: &Tensor, pd: &Tensor, has_delayed: &Tensor, margin: f32) 
     let a2 = a.sqr()?.sum_keepdim(1)?;
     let p2 = p.sqr()?.sum_keepdim(1)?.t()?;
     let d2 = (a2.broadcast_add(&p2)? - (a.matmul(&p.t()?)? * 2.0)?)?;
-    let off = (Tensor::ones((b, b), DType::F32, a.device())? - Tensor::eye(b, DType::F32, a.device())?)?;
-    let others = (hinge(&d2)? * off)?.sum_all()?.affine(1.0 / (b * (b - 1)).max(1) as f64, 0.0)?;
+    let wsum = neg_w.sum_all()?.to_scalar::<f32>()?.max(1e-6);
+    let others = (hinge(&d2)? * neg_w)?.sum_all()?.affine(1.0 / wsum as f64, 0.0)?;
     (pos + delayed)? + others
 }
 
@@ -259,6 +323,21 @@ pub fn evaluate(enc: &Encoders, dances: &[DanceArrays], frags: &[(usize, usize)]
     Ok(eval::figures(&ae, &pe, &delayed, &genre, e, seed))
 }
 
+/// A copy of every variable (for keeping the best epoch).
+fn snapshot(varmap: &VarMap) -> Result<HashMap<String, Tensor>, ModelError> {
+    let data = varmap.data().lock().map_err(|_| ModelError::Invalid("poisoned lock".into()))?;
+    data.iter().map(|(k, v)| Ok((k.clone(), v.as_tensor().copy().ctx("snapshot")?))).collect()
+}
+
+fn restore(varmap: &VarMap, w: &HashMap<String, Tensor>) -> Result<(), ModelError> {
+    let data = varmap.data().lock().map_err(|_| ModelError::Invalid("poisoned lock".into()))?;
+    for (k, v) in data.iter() {
+        let t = w.get(k).ok_or_else(|| ModelError::Invalid(format!("snapshot lacks {k}")))?;
+        v.set(t).ctx("restore")?;
+    }
+    Ok(())
+}
+
 /// A fingerprint of a corpus's poses and music offsets (sha256, hex).
 pub fn corpus_fingerprint(corpus: &Corpus) -> String {
     use sha2::Digest;
@@ -292,10 +371,15 @@ pub fn train(corpus: &Corpus, cfg: &TrainConfig, on_epoch: &mut dyn FnMut(&Epoch
     let batch = cfg.batch + cfg.batch % 2;
     let names: Vec<(String, String)> = corpus.dances.iter().map(|d| (d.name.clone(), d.genre.clone())).collect();
     let (train_ids, test_ids) = data::split(&names)?;
+    let (train_ids, val_ids) = if cfg.validate { data::validation_split(&names, &train_ids) } else { (train_ids, Vec::new()) };
+    if cfg.group > 0 && (cfg.group % 2 != 0 || cfg.batch % cfg.group != 0) {
+        return Err(ModelError::Invalid(format!("--group must be even and divide --batch {}, got {}", cfg.batch, cfg.group)));
+    }
     let dances = data::prepare(corpus, len)?;
     let delay = ((cfg.delay_secs.0 * corpus.fps).round() as usize, (cfg.delay_secs.1 * corpus.fps).round() as usize);
     let test_frags = data::eval_fragments(&dances, &test_ids, len);
     let train_frags = data::eval_fragments(&dances, &train_ids, len);
+    let val_frags = data::eval_fragments(&dances, &val_ids, len);
     let n_train_windows: usize = train_ids.iter().map(|&d| dances[d].starts.len() / len).sum();
     if n_train_windows < batch || test_frags.len() < 10 {
         return Err(ModelError::CorpusTooSmall(format!(
@@ -324,25 +408,37 @@ pub fn train(corpus: &Corpus, cfg: &TrainConfig, on_epoch: &mut dyn FnMut(&Epoch
     let genres: Vec<String> = test_frags.iter().map(|&(d, _)| dances[d].genre.clone()).collect();
     let (rr1, rr10, rg10) = eval::random_ranking(&genres, cfg.seed);
     let mut opt = AdamW::new(params, ParamsAdamW { lr: cfg.lr, weight_decay: 1e-4, ..ParamsAdamW::default() }).ctx("optimizer")?;
+    // The epoch kept when validating: (validation mean rank, epoch, weights).
+    let mut best: Option<(f32, usize, HashMap<String, Tensor>)> = None;
 
     let mut epochs = Vec::new();
     let pooled = PoseEncoder::pooled_dim(&ecfg);
     for epoch in 1..=cfg.epochs {
         let te = Instant::now();
-        let samples = data::epoch_samples(&dances, &train_ids, len, delay, &mut rng);
+        if cfg.lr_floor < 1.0 && cfg.epochs > 1 {
+            let x = (epoch - 1) as f64 / (cfg.epochs - 1) as f64;
+            let f = cfg.lr_floor + (1.0 - cfg.lr_floor) * 0.5 * (1.0 + (std::f64::consts::PI * x).cos());
+            opt.set_learning_rate(cfg.lr * f);
+        }
+        let samples = if cfg.group > 0 {
+            data::epoch_samples_grouped(&dances, &train_ids, len, delay, cfg.group, &mut rng)
+        } else {
+            data::epoch_samples(&dances, &train_ids, len, delay, &mut rng)
+        };
         let (mut loss_sum, mut batches) = (0.0f64, 0usize);
         for chunk in samples.chunks(batch) {
             if chunk.len() < 4 {
                 continue;
             }
-            let (mf, po, partner, has) = batch_tensors(&dances, chunk, &ecfg)?;
+            let (mf, po, partner, has) = batch_tensors(&dances, chunk, &ecfg, cfg.mirror.then_some(&mut rng))?;
+            let neg_w = negative_weights(chunk, cfg.same_dance_weight, cfg.min_negative_gap)?;
             let b = chunk.len();
-            let ma = dropout_mask(&mut rng, b, 2 * ecfg.lstm_hidden, ecfg.dropout)?;
+            let ma = dropout_mask(&mut rng, b, AudioEncoder::pooled_dim(&ecfg), ecfg.dropout)?;
             let mp = dropout_mask(&mut rng, b, pooled, ecfg.dropout)?;
             let a = enc.audio.forward(&mf, Some(&ma)).ctx("audio forward")?;
             let p = enc.pose.forward(&po, Some(&mp)).ctx("pose forward")?;
             let pdl = p.index_select(&partner, 0).ctx("partners")?;
-            let l = loss(&a, &p, &pdl, &has, cfg.margin).ctx("loss")?;
+            let l = loss(&a, &p, &pdl, &has, &neg_w, cfg.margin).ctx("loss")?;
             let lv = l.to_scalar::<f32>().ctx("loss")?;
             if !lv.is_finite() {
                 return Err(ModelError::Diverged(format!("loss is {lv} at epoch {epoch}, batch {}; no weights were written", batches + 1)));
@@ -352,14 +448,26 @@ pub fn train(corpus: &Corpus, cfg: &TrainConfig, on_epoch: &mut dyn FnMut(&Epoch
             batches += 1;
         }
         let test = if epoch % cfg.eval_every.max(1) == 0 || epoch == cfg.epochs { Some(evaluate(&enc, &dances, &test_frags, delay, cfg.seed)?) } else { None };
-        let ef = EpochFigures { epoch, loss: (loss_sum / batches.max(1) as f64) as f32, seconds: te.elapsed().as_secs_f64(), test };
+        let val = if val_frags.len() >= 10 { Some(evaluate(&enc, &dances, &val_frags, delay, cfg.seed)?) } else { None };
+        if let Some(v) = &val {
+            if best.as_ref().is_none_or(|b| v.mean_rank < b.0) {
+                best = Some((v.mean_rank, epoch, snapshot(&varmap)?));
+            }
+        }
+        let ef = EpochFigures { epoch, loss: (loss_sum / batches.max(1) as f64) as f32, seconds: te.elapsed().as_secs_f64(), test, val };
         on_epoch(&ef);
         epochs.push(ef);
     }
+    let mut kept_epoch = cfg.epochs;
+    if let Some((_, e, w)) = &best {
+        restore(&varmap, w)?;
+        kept_epoch = *e;
+    }
     let test_figures = evaluate(&enc, &dances, &test_frags, delay, cfg.seed)?;
+    let val_figures = if val_frags.len() >= 10 { Some(evaluate(&enc, &dances, &val_frags, delay, cfg.seed)?) } else { None };
     let train_figures = evaluate(&enc, &dances, &train_frags, delay, cfg.seed)?;
     let card = ModelCard {
-        architecture: ARCHITECTURE.into(),
+        architecture: architecture_name(&ecfg).into(),
         config: ecfg,
         fps: corpus.fps,
         fragment_secs: cfg.fragment_secs,
@@ -368,7 +476,10 @@ pub fn train(corpus: &Corpus, cfg: &TrainConfig, on_epoch: &mut dyn FnMut(&Epoch
         corpus_fingerprint: corpus_fingerprint(corpus),
         train_dances: train_ids.iter().map(|&i| dances[i].name.clone()).collect(),
         test_dances: test_ids.iter().map(|&i| dances[i].name.clone()).collect(),
+        val_dances: val_ids.iter().map(|&i| dances[i].name.clone()).collect(),
         epochs: cfg.epochs,
+        kept_epoch,
+        val_figures,
         train_seconds: t0.elapsed().as_secs_f64(),
         train_figures,
         test_figures,

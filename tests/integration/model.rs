@@ -41,6 +41,33 @@ fn same_seed_gives_identical_weights() {
 }
 
 #[test]
+fn saved_weights_reproduce_the_reported_figures() {
+    // The figures in the card must be those of the weights written beside it (an LSTM bias summed
+    // once at construction used to stay at its initial value in training while the stored biases
+    // moved, so the loaded model was another model).
+    let d = tempfile::tempdir().unwrap();
+    let Some(root) = tiny_corpus(d.path()) else { return };
+    let (c, _) = corpus::load(&root, &CorpusConfig::default()).unwrap();
+    let cfg = TrainConfig { epochs: 2, lr: 5e-3, ..tiny_config(3) };
+    let (t, report) = model::train(&c, &cfg, &mut |_| {}).unwrap();
+    let w = d.path().join("enc.safetensors");
+    model::store::save(&w, &t, &report.card).unwrap();
+    let (enc, _) = model::load(&w, &candle_core::Device::Cpu).unwrap();
+    let names: Vec<(String, String)> = c.dances.iter().map(|x| (x.name.clone(), x.genre.clone())).collect();
+    let (_, test) = model::data::split(&names).unwrap();
+    let dances = model::data::prepare(&c, enc.cfg.frames).unwrap();
+    let frags = model::data::eval_fragments(&dances, &test, enc.cfg.frames);
+    let f = model::train::evaluate(&enc, &dances, &frags, (48, 96), cfg.seed).unwrap();
+    let r = &report.card.test_figures;
+    assert!((f.matching_distance - r.matching_distance).abs() < 1e-5, "loaded {} vs reported {}", f.matching_distance, r.matching_distance);
+    assert!((f.other_distance - r.other_distance).abs() < 1e-5);
+    assert_eq!(f.mean_rank, r.mean_rank);
+    // The LSTM biases did train (the case the bug hid).
+    let b = t["audio.lstm_fwd.bias_ih_l0"].abs().unwrap().sum_all().unwrap().to_scalar::<f32>().unwrap();
+    assert!(b > 0.0);
+}
+
+#[test]
 fn corpus_too_small_to_split_is_a_clear_error() {
     let d = tempfile::tempdir().unwrap();
     let Some(src) = tang("DANCE_T_5") else { return };
@@ -91,6 +118,13 @@ fn weights_round_trip_and_bad_weights_are_refused() {
     let o = choreo(p, &["embed", "--model", "shape/enc.safetensors", "--audio", song.to_str().unwrap(), "--out", "b.npy"]);
     assert_one_line_error(&o, "shape/enc.safetensors");
     assert!(stderr(&o).contains("expected shape"), "{}", stderr(&o));
+    // A v1 card whose config asks for the v2 options (time segments): refused by name.
+    side["config"]["lstm_hidden"] = serde_json::json!(100);
+    side["config"]["time_segments"] = serde_json::json!(3);
+    std::fs::write(p.join("shape/enc.json"), side.to_string()).unwrap();
+    let o = choreo(p, &["embed", "--model", "shape/enc.safetensors", "--audio", song.to_str().unwrap(), "--out", "b.npy"]);
+    assert_one_line_error(&o, "shape/enc.json");
+    assert!(stderr(&o).contains("danceit-bilstm-stgcn-v2"), "{}", stderr(&o));
     // Another architecture.
     side["architecture"] = serde_json::json!("something-else");
     std::fs::write(p.join("shape/enc.json"), side.to_string()).unwrap();
