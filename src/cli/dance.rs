@@ -290,12 +290,12 @@ pub struct TuneArgs {
     /// Largest re-timing stretch.
     #[arg(long, default_value_t = AlignConfig::default().max_stretch)]
     pub max_stretch: f64,
-    /// Off-beat stops: smooth or keep.
-    #[arg(long, value_enum, default_value = "smooth")]
-    pub off_beat_stops: OffBeatArg,
-    /// Swell between stops when smoothing them.
-    #[arg(long, default_value_t = AlignConfig::default().pulse)]
-    pub pulse: f64,
+    /// Off-beat stop handlings to try (smooth, keep).
+    #[arg(long, value_delimiter = ',', value_enum, default_value = "smooth")]
+    pub off_beat_stops: Vec<OffBeatArg>,
+    /// Pulses to try (swell between stops when smoothing them).
+    #[arg(long, value_delimiter = ',', default_value = "0.3")]
+    pub pulse: Vec<f64>,
     /// Print the table as JSON.
     #[arg(long)]
     pub json: bool,
@@ -423,6 +423,9 @@ struct TuneRow {
     jump_px: f32,
     period_th: f32,
     beat_event: BeatEvent,
+    /// "smooth" or "keep".
+    off_beat_stops: &'static str,
+    pulse: f64,
     metrics: Metrics,
     seconds: f64,
 }
@@ -449,10 +452,16 @@ pub fn tune(a: TuneArgs) -> anyhow::Result<ExitCode> {
                     for &j in &jumps {
                         for &pt in &a.period_th {
                             for &ev in &a.beat_event {
-                                let c = AlignConfig { smoothing: sp.into(), wa, wb, jump_px: j, period_th: pt, temporal: true, wc: *wc, event: ev.into(), max_stretch: a.max_stretch, smooth_off_beat: a.off_beat_stops == OffBeatArg::Smooth, pulse: a.pulse };
-                                // A contradictory setting is named, not silently skipped.
-                                c.validate().with_context(|| format!("grid setting --wa {wa} --wb {wb} --wc {wcs_s}"))?;
-                                grid.push((c, wcs_s.clone()));
+                                for &ob in &a.off_beat_stops {
+                                    // The pulse only matters when off-beat stops are smoothed.
+                                    let pulses: &[f64] = if ob == OffBeatArg::Smooth { &a.pulse } else { &a.pulse[..a.pulse.len().min(1)] };
+                                    for &pulse in pulses {
+                                        let c = AlignConfig { smoothing: sp.into(), wa, wb, jump_px: j, period_th: pt, temporal: true, wc: *wc, event: ev.into(), max_stretch: a.max_stretch, smooth_off_beat: ob == OffBeatArg::Smooth, pulse };
+                                        // A contradictory setting is named, not silently skipped.
+                                        c.validate().with_context(|| format!("grid setting --wa {wa} --wb {wb} --wc {wcs_s} --pulse {pulse}"))?;
+                                        grid.push((c, wcs_s.clone()));
+                                    }
+                                }
                             }
                         }
                     }
@@ -479,7 +488,7 @@ pub fn tune(a: TuneArgs) -> anyhow::Result<ExitCode> {
         let seconds = t0.elapsed().as_secs_f64();
         let jump = rep.jump_px;
         let m = metrics(&dance, &c.beats, jump);
-        rows.push(TuneRow { spatial: ac.smoothing, wa: ac.wa, wb: ac.wb, wc: wc_s.clone(), jump_px: jump, period_th: ac.period_th, beat_event: ac.event, metrics: m, seconds });
+        rows.push(TuneRow { spatial: ac.smoothing, wa: ac.wa, wb: ac.wb, wc: wc_s.clone(), jump_px: jump, period_th: ac.period_th, beat_event: ac.event, off_beat_stops: if ac.smooth_off_beat { "smooth" } else { "keep" }, pulse: ac.pulse, metrics: m, seconds });
         results.push(dance);
         pb.inc(1);
     }
@@ -495,15 +504,26 @@ pub fn tune(a: TuneArgs) -> anyhow::Result<ExitCode> {
         );
     } else {
         println!("best first: fewest visible seams, then highest Beat Align Score, then hit rate, then fewest discontinuous frames");
-        println!("{:<7} {:>3} {:>3} {:>5} {:>6} {:>6} {:>5} | {:>7} {:>7} {:>6} {:>6} {:>6} {:>7}", "spatial", "ωa", "ωb", "ωc", "jump", "per.th", "event", "seams", "discont", "cover", "hit", "BAS", "time");
+        println!("{:<7} {:>3} {:>3} {:>5} {:>6} {:>6} {:>5} {:>6} {:>5} | {:>7} {:>7} {:>6} {:>6} {:>6} {:>7}", "spatial", "ωa", "ωb", "ωc", "jump", "per.th", "event", "offbt", "pulse", "seams", "discont", "cover", "hit", "BAS", "time");
         let show = |name: &str, r: Option<&TuneRow>, m: &Metrics| {
-            let (sp, wa, wb, wc, j, pt, ev, t) = match r {
-                Some(r) => (format!("{:?}", r.spatial).to_lowercase(), r.wa.to_string(), r.wb.to_string(), r.wc.clone(), format!("{:.1}", r.jump_px), format!("{:.1}", r.period_th), format!("{:?}", r.beat_event).to_lowercase(), format!("{:.3}s", r.seconds)),
-                None => (name.to_string(), "-".into(), "-".into(), "-".into(), "-".into(), "-".into(), "-".into(), "-".into()),
+            let (sp, wa, wb, wc, j, pt, ev, ob, pu, t) = match r {
+                Some(r) => (
+                    format!("{:?}", r.spatial).to_lowercase(),
+                    r.wa.to_string(),
+                    r.wb.to_string(),
+                    r.wc.clone(),
+                    format!("{:.1}", r.jump_px),
+                    format!("{:.1}", r.period_th),
+                    format!("{:?}", r.beat_event).to_lowercase(),
+                    r.off_beat_stops.to_string(),
+                    if r.off_beat_stops == "smooth" { format!("{:.2}", r.pulse) } else { "-".into() },
+                    format!("{:.3}s", r.seconds),
+                ),
+                None => (name.to_string(), "-".into(), "-".into(), "-".into(), "-".into(), "-".into(), "-".into(), "-".into(), "-".into(), "-".into()),
             };
             println!(
-                "{:<7} {:>3} {:>3} {:>5} {:>6} {:>6} {:>5} | {:>3}/{:<3} {:>7} {:>6.3} {:>6.3} {:>6.3} {:>7}",
-                sp, wa, wb, wc, j, pt, ev, m.visible_seams, m.seams, m.discontinuous_frames, m.beat_coverage, m.hit_rate, m.beat_align_score, t
+                "{:<7} {:>3} {:>3} {:>5} {:>6} {:>6} {:>5} {:>6} {:>5} | {:>3}/{:<3} {:>7} {:>6.3} {:>6.3} {:>6.3} {:>7}",
+                sp, wa, wb, wc, j, pt, ev, ob, pu, m.visible_seams, m.seams, m.discontinuous_frames, m.beat_coverage, m.hit_rate, m.beat_align_score, t
             );
         };
         for &i in &order {

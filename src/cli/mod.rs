@@ -55,7 +55,7 @@ pub enum Command {
     #[command(after_help = "Example:\n  choreo dance --song song.ogg --no-align --out raw.json\n  choreo align --poses raw.json --song song.ogg --wa 8 --wb 24 --wc beat --out aligned.json")]
     Align(dance::AlignArgs),
     /// Try a grid of alignment windows on one song and print the figures, best first.
-    #[command(after_help = "Example:\n  choreo tune --song song.ogg --wa 4,8,16 --wb 16,24,48 --wc beat,12 --plot tune.svg\n  choreo tune --song song.ogg --beat-event stop,peak --spatial tsd,linear --json")]
+    #[command(after_help = "Example:\n  choreo tune --song song.ogg --wa 4,8,16 --wb 16,24,48 --wc beat,12 --plot tune.svg\n  choreo tune --song song.ogg --beat-event stop,peak --spatial tsd,linear --json\n  choreo tune --song song.ogg --off-beat-stops smooth,keep --pulse 0,0.3,0.6")]
     Tune(dance::TuneArgs),
     /// Build, inspect, merge and search fragment indexes.
     #[command(subcommand)]

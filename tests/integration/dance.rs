@@ -123,6 +123,13 @@ fn tune_prints_the_grid_best_first_and_plots() {
     assert!(v["unaligned"]["beat_align_score"].is_number());
     let plot = std::fs::read_to_string(&svg).unwrap();
     assert!(plot.starts_with("<svg") && plot.matches("<polyline").count() == 3, "three panels");
+    // Off-beat handling and pulse are grid axes too; keep has no pulse, so 3 + 1 rows.
+    let v = run_json(dir.path(), &["tune", "--song", s(&song), "--index", s(&ix), "--model", s(&m), "--wa", "8", "--wb", "24", "--off-beat-stops", "smooth,keep", "--pulse", "0,0.3,0.6", "--json"]);
+    let rows = v["settings"].as_array().unwrap();
+    assert_eq!(rows.len(), 4);
+    assert_eq!(rows.iter().filter(|r| r["off_beat_stops"] == "keep").count(), 1);
+    let o = choreo(dir.path(), &["tune", "--song", s(&song), "--index", s(&ix), "--model", s(&m), "--pulse", "0.3,-1"]);
+    assert_one_line_error(&o, "--pulse");
 }
 
 #[test]
