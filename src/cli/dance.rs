@@ -325,7 +325,15 @@ fn print_align(r: &AlignReport) {
         r.jump_px, r.spatial.discontinuous_before, r.spatial.discontinuous_after, r.spatial.windows
     );
     match &r.temporal {
-        Some(t) => eprintln!("  temporal: ωc {} frames, {} of {} beats anchored, mean shift {:.1} frames", t.wc, t.anchored, t.beats, t.mean_shift_frames),
+        Some(t) => eprintln!(
+            "  temporal: ωc {} frames, {} of {} beats anchored, mean shift {:.1} frames, {} off-beat stops carried through, speed changed {:.0} % on average",
+            t.wc,
+            t.anchored,
+            t.beats,
+            t.mean_shift_frames,
+            t.off_beat_stops_smoothed,
+            100.0 * t.mean_rate_change
+        ),
         None => eprintln!("  temporal: off"),
     }
 }
