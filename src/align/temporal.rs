@@ -216,7 +216,9 @@ fn carry_through(speed: &[f32], xs: &[f64], ys: &[f64], beats: &[f64], max_stret
             cuts.sort_unstable();
             env = envelope(&cuts);
         }
-        let kept = cuts.len() - 2;
+        // Dips the fill removes, counting only measurable ones (1 % below the envelope): on a
+        // still body every float wobble is a strict minimum.
+        let removed = dips.iter().filter(|&&j| !cuts.contains(&j) && env[j - a] > 1.01 * u[j]).count();
         // A filled dip leaves a plateau, and on a plateau any jitter is a new minimum: tilt each
         // piece so it rises strictly to its peak and falls strictly after it (by `pulse`).
         for c in cuts.windows(2) {
@@ -247,7 +249,7 @@ fn carry_through(speed: &[f32], xs: &[f64], ys: &[f64], beats: &[f64], max_stret
         for j in a..b {
             dt[j] = step(j, k) * span / got;
         }
-        filled += dips.len() - kept;
+        filled += removed;
     }
     // New t(s) from the durations, inverted at the output frames.
     let mut t_new = vec![0.0f64; m];
@@ -476,6 +478,18 @@ mod tests {
         // The stops still land on the beats.
         let on = eval::kinematic_beats(&smoothed, fps).into_iter().filter(|&k| beats.iter().any(|b| (k as f64 - b * fps).abs() <= 2.0)).count();
         assert!(on >= 8, "{on}");
+    }
+
+    #[test]
+    fn a_still_body_survives_the_fill() {
+        // No motion at all (a frozen or lost dancer): no events, no stops to carry, no panic.
+        let f = moving(&[0.0; 60]);
+        let beats: Vec<f64> = (1..5).map(|k| k as f64 * 0.5).collect();
+        let cfg = TemporalConfig { wc: None, event: BeatEvent::Stop, max_stretch: 1.5, smooth_off_beat: true, pulse: 0.3 };
+        let (out, src, rep) = align(&f, 24.0, &beats, &cfg);
+        assert_eq!(out.len(), 60);
+        assert!(src.iter().all(|s| s.is_finite()));
+        assert_eq!(rep.off_beat_stops_smoothed, 0);
     }
 
     #[test]
