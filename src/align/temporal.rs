@@ -88,7 +88,8 @@ pub fn align(frames: &[Frame], fps: f64, beats: &[f64], cfg: &TemporalConfig) ->
     if n < 4 || beat_frames.is_empty() {
         return (frames.to_vec(), identity, report);
     }
-    let speed = eval::gaussian(&eval::speed(frames), eval::SPEED_SMOOTH_SECS * fps);
+    let raw_speed = eval::speed(frames);
+    let speed = eval::gaussian(&raw_speed, eval::SPEED_SMOOTH_SECS * fps);
     let ev = events(&speed, cfg.event);
     let half = wc as f64 / 2.0;
     // Eq. 14 gives each beat the events in its window [b − ωc/2, b + ωc/2]. Which beats get one is
@@ -121,16 +122,17 @@ pub fn align(frames: &[Frame], fps: f64, beats: &[f64], cfg: &TemporalConfig) ->
     report.mean_shift_frames = if report.anchored > 0 { shift / report.anchored as f64 } else { 0.0 };
     let xs: Vec<f64> = anchors.iter().map(|a| a.0).collect();
     let ys: Vec<f64> = anchors.iter().map(|a| a.1).collect();
-    let mut src: Vec<f64> = (0..n).map(|t| pchip(&xs, &ys, t as f64).clamp(0.0, (n - 1) as f64)).collect();
-    if cfg.smooth_off_beat && cfg.event == BeatEvent::Stop {
+    let src: Vec<f64> = if cfg.smooth_off_beat && cfg.event == BeatEvent::Stop {
         // The fill works on a finer speed curve than the evaluation's (σ = 1 frame, not 2): the
         // evaluation smooths the re-timed motion, and a dip narrower than its kernel survives a
         // fill computed on the wider curve (measured: hit rate 0.71 with σ = 2 frames, 0.79 with 1).
-        let fine = eval::gaussian(&eval::speed(frames), 1.0);
-        let (s2, smoothed) = carry_through(&fine, &xs, &ys, &beat_frames, cfg.max_stretch, cfg.pulse);
-        src = s2;
+        let fine = eval::gaussian(&raw_speed, 1.0);
+        let (src, smoothed) = carry_through(&fine, &xs, &ys, &beat_frames, cfg.max_stretch, cfg.pulse);
         report.off_beat_stops_smoothed = smoothed;
-    }
+        src
+    } else {
+        (0..n).map(|t| pchip(&xs, &ys, t as f64).clamp(0.0, (n - 1) as f64)).collect()
+    };
     report.mean_rate_change = src.windows(2).map(|w| (w[1] - w[0] - 1.0).abs()).sum::<f64>() / (n - 1) as f64;
     let out = src.iter().map(|&s| sample(frames, s)).collect();
     (out, src, report)
@@ -141,7 +143,7 @@ const SUB: usize = 8;
 
 /// Re-times through the stops that fall between beats. The anchored time map (`xs` → `ys`) puts
 /// a stop on each anchored beat, but the fragments also stop where their own music had beats,
-/// and those stops now fall between ours (on the test songs 36 % of kinematic beats missed every
+/// and those stops now fall between ours (on the bench songs 37 % of kinematic beats missed every
 /// music beat, most of them shallow dips of the speed curve). Between two anchors, the output
 /// speed as a function of source position, `U(s) = v(s)·ds/dt`, is raised to its unimodal upper
 /// envelope `E` (it rises to one peak, then falls), so the only minima left are the anchors, the
@@ -150,8 +152,8 @@ const SUB: usize = 8;
 /// anchor, and never faster or slower than `max_stretch` × real time. A filled dip leaves a flat
 /// stretch where motion-capture jitter makes new shallow minima, so each piece of `E` is tilted:
 /// × (1 + `pulse`) at its peak, falling linearly to × 1 at its ends (the motion swells between
-/// stops). Dips that would need more than `max_stretch` to fill are real holds and stay. Returns the source time of
-/// each output frame and how many off-beat dips were filled.
+/// stops). Dips that would need more than `max_stretch` to fill are real holds and stay.
+/// Returns the source time of each output frame and how many off-beat dips were filled.
 fn carry_through(speed: &[f32], xs: &[f64], ys: &[f64], beats: &[f64], max_stretch: f64, pulse: f64) -> (Vec<f64>, usize) {
     let n = speed.len();
     let last = (n - 1) as f64;
@@ -165,17 +167,7 @@ fn carry_through(speed: &[f32], xs: &[f64], ys: &[f64], beats: &[f64], max_stret
     };
     // The anchored map on the output grid, then its inverse t0(s) on the source grid.
     let s0: Vec<f64> = (0..m).map(|i| pchip(xs, ys, i as f64 * h).clamp(0.0, last)).collect();
-    let mut t_of = vec![0.0f64; m];
-    let mut i = 0usize;
-    for (j, t) in t_of.iter_mut().enumerate() {
-        let sj = j as f64 * h;
-        while i + 1 < m - 1 && s0[i + 1] < sj {
-            i += 1;
-        }
-        let (a, b) = (s0[i], s0[(i + 1).min(m - 1)]);
-        let f = if b > a { ((sj - a) / (b - a)).clamp(0.0, 1.0) } else { 0.0 };
-        *t = (i as f64 + f) * h;
-    }
+    let t_of = invert(&s0, h, (0..m).map(|j| j as f64 * h));
     // Per source step j (s_j → s_j+1): its output duration, and the output speed there.
     let mut dt: Vec<f64> = t_of.windows(2).map(|w| (w[1] - w[0]).max(1e-9)).collect();
     let v: Vec<f64> = (0..m - 1).map(|j| v_at((j as f64 + 0.5) * h)).collect();
@@ -256,18 +248,25 @@ fn carry_through(speed: &[f32], xs: &[f64], ys: &[f64], beats: &[f64], max_stret
     for j in 1..m {
         t_new[j] = t_new[j - 1] + dt[j - 1];
     }
-    let mut out = Vec::with_capacity(n);
-    let mut j = 0usize;
-    for t in 0..n {
-        let tf = t as f64;
-        while j + 1 < m - 1 && t_new[j + 1] < tf {
-            j += 1;
-        }
-        let (a, b) = (t_new[j], t_new[(j + 1).min(m - 1)]);
-        let f = if b > a { ((tf - a) / (b - a)).clamp(0.0, 1.0) } else { 0.0 };
-        out.push(((j as f64 + f) * h).min(last));
-    }
+    let out = invert(&t_new, h, (0..n).map(|t| t as f64)).into_iter().map(|s| s.min(last)).collect();
     (out, filled)
+}
+
+/// The inverse of a non-decreasing function sampled on a grid of step `h` (`values[i]` at `i·h`),
+/// at increasing `targets`, linear within a step; targets outside the range clamp to its ends.
+fn invert(values: &[f64], h: f64, targets: impl Iterator<Item = f64>) -> Vec<f64> {
+    let m = values.len();
+    let mut i = 0usize;
+    targets
+        .map(|y| {
+            while i + 2 < m && values[i + 1] < y {
+                i += 1;
+            }
+            let (a, b) = (values[i], values[(i + 1).min(m - 1)]);
+            let f = if b > a { ((y - a) / (b - a)).clamp(0.0, 1.0) } else { 0.0 };
+            (i as f64 + f) * h
+        })
+        .collect()
 }
 
 fn stretch_ok(a: (f64, f64), b: (f64, f64), max_stretch: f64) -> bool {
