@@ -6,6 +6,9 @@
 #[allow(dead_code)]
 #[path = "integration/util.rs"]
 mod util;
+#[allow(dead_code)]
+#[path = "common/media.rs"]
+mod media;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -14,25 +17,11 @@ use choreo::pose::movenet::Device;
 use choreo::pose::{Frame, Sequence};
 use choreo::render::onnx::{face_origin, face_side, CONTRACT, FACE_CONTRACT};
 use choreo::render::{draw_frame, Canvas, Generator, GeneratorConfig};
+use media::*;
 use util::*;
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/renderer").join(name)
-}
-
-fn ffmpeg(args: &[&str]) {
-    let o = Command::new("ffmpeg").args(["-v", "error", "-nostdin", "-y"]).args(args).output().expect("ffmpeg runs");
-    assert!(o.status.success(), "ffmpeg {args:?}: {}", String::from_utf8_lossy(&o.stderr));
-}
-
-fn ffprobe(args: &[&str]) -> String {
-    let o = Command::new("ffprobe").args(["-v", "error"]).args(args).output().expect("ffprobe runs");
-    assert!(o.status.success(), "ffprobe {args:?}: {}", String::from_utf8_lossy(&o.stderr));
-    String::from_utf8_lossy(&o.stdout).to_string()
-}
-
-fn tone(path: &Path, secs: f64) {
-    ffmpeg(&["-f", "lavfi", "-i", &format!("sine=frequency=440:duration={secs}"), "-ac", "2", path.to_str().unwrap()]);
 }
 
 /// A dancing figure on the 512 canvas with a face (nose, eyes, ears), arms swinging.
@@ -56,25 +45,6 @@ fn dance(frames: usize, fps: f64) -> Sequence {
         })
         .collect();
     Sequence::new(fps, 512, 512, fr)
-}
-
-fn streams(mp4: &Path) -> Vec<String> {
-    let mut v: Vec<String> = ffprobe(&["-show_entries", "stream=codec_name,codec_type", "-of", "csv=p=0", mp4.to_str().unwrap()])
-        .lines()
-        .map(|l| l.trim().to_string())
-        .filter(|l| !l.is_empty())
-        .collect();
-    v.sort();
-    v
-}
-
-fn no_leftovers(dir: &Path) {
-    let left: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
-        .filter(|n| n.ends_with(".mp4") || n.ends_with(".tmp"))
-        .collect();
-    assert!(left.is_empty(), "left behind: {left:?}");
 }
 
 /// Decoded RGB frames of an mp4 at its own size.

@@ -9,6 +9,9 @@
 #[allow(dead_code)]
 #[path = "integration/util.rs"]
 mod util;
+#[allow(dead_code)]
+#[path = "common/media.rs"]
+mod media;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -17,6 +20,7 @@ use choreo::corpus::{self, CorpusConfig, CorpusFormat, FragmentConfig};
 use choreo::pose::movenet::{default_model, MoveNet, MoveNetConfig, Tracker, Variant};
 use choreo::pose::video::{self, VideoPoseConfig};
 use choreo::pose::{Frame, Sequence};
+use media::*;
 use util::*;
 
 /// opencv-doc's sample data: vendor/media (tools/setup.sh) or the installed package.
@@ -29,22 +33,6 @@ fn media(name: &str) -> Option<PathBuf> {
         eprintln!("skipping: {name} not found (Debian opencv-doc sample data; tools/setup.sh puts it in vendor/media/)");
     }
     found
-}
-
-fn ffmpeg(args: &[&str]) {
-    let o = Command::new("ffmpeg").args(["-v", "error", "-nostdin", "-y"]).args(args).output().expect("ffmpeg runs");
-    assert!(o.status.success(), "ffmpeg {args:?}: {}", String::from_utf8_lossy(&o.stderr));
-}
-
-fn ffprobe(args: &[&str]) -> String {
-    let o = Command::new("ffprobe").args(["-v", "error"]).args(args).output().expect("ffprobe runs");
-    assert!(o.status.success(), "ffprobe {args:?}: {}", String::from_utf8_lossy(&o.stderr));
-    String::from_utf8_lossy(&o.stdout).to_string()
-}
-
-/// A sine tone of `secs` seconds (stereo, 44.1 kHz) encoded by extension.
-fn tone(path: &Path, secs: f64) {
-    ffmpeg(&["-f", "lavfi", "-i", &format!("sine=frequency=440:duration={secs}"), "-ac", "2", path.to_str().unwrap()]);
 }
 
 /// Raw MoveNet detections (video pixels, detection rate, keypoints < min_score missing).
@@ -205,22 +193,6 @@ fn walker(frames: usize, fps: f64) -> Sequence {
         })
         .collect();
     Sequence::new(fps, 512, 512, fr)
-}
-
-/// `codec_name,codec_type` of every stream, sorted.
-fn streams(mp4: &Path) -> Vec<String> {
-    let mut v: Vec<String> = ffprobe(&["-show_entries", "stream=codec_name,codec_type", "-of", "csv=p=0", mp4.to_str().unwrap()])
-        .lines()
-        .map(|l| l.trim().to_string())
-        .filter(|l| !l.is_empty())
-        .collect();
-    v.sort();
-    v
-}
-
-fn no_leftovers(dir: &Path) {
-    let left: Vec<String> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().to_string()).filter(|n| n.ends_with(".mp4") || n.ends_with(".tmp")).collect();
-    assert!(left.is_empty(), "left behind: {left:?}");
 }
 
 #[test]
