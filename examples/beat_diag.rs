@@ -6,7 +6,6 @@
 //!   cargo run --release --example beat_diag -- SONG...
 //!   env: NOTEMP=1 (no re-timing), KEEP=1 (--off-beat-stops keep), PULSE=x, MS=x (--max-stretch)
 
-use choreo::align::{self};
 use choreo::audio;
 use choreo::choreograph::{self, DanceConfig};
 use choreo::eval;
@@ -23,31 +22,64 @@ fn main() -> anyhow::Result<()> {
     for s in &songs {
         let song = audio::decode(std::path::Path::new(s))?;
         let mut cfg = DanceConfig::default();
-        if std::env::var("NOTEMP").is_ok() { if let Some(a) = cfg.align.as_mut() { a.temporal = false; } }
-        if let Ok(v) = std::env::var("MS") { if let Some(a) = cfg.align.as_mut() { a.max_stretch = v.parse().unwrap(); } }
-        if let Ok(v) = std::env::var("PULSE") { if let Some(a) = cfg.align.as_mut() { a.pulse = v.parse().unwrap(); } }
-        if std::env::var("KEEP").is_ok() { if let Some(a) = cfg.align.as_mut() { a.smooth_off_beat = false; } }
+        if std::env::var("NOTEMP").is_ok() {
+            if let Some(a) = cfg.align.as_mut() {
+                a.temporal = false;
+            }
+        }
+        if let Ok(v) = std::env::var("MS") {
+            if let Some(a) = cfg.align.as_mut() {
+                a.max_stretch = v.parse().map_err(|e| anyhow::anyhow!("MS={v}: {e}"))?;
+            }
+        }
+        if let Ok(v) = std::env::var("PULSE") {
+            if let Some(a) = cfg.align.as_mut() {
+                a.pulse = v.parse().map_err(|e| anyhow::anyhow!("PULSE={v}: {e}"))?;
+            }
+        }
+        if std::env::var("KEEP").is_ok() {
+            if let Some(a) = cfg.align.as_mut() {
+                a.smooth_off_beat = false;
+            }
+        }
         let c = choreograph::choreograph(&index, &enc, &card, &song, &cfg)?;
         let fps = c.dance.fps;
-        let beats: Vec<f64> = c.beats.iter().map(|b| b * fps).filter(|b| *b >= 0.0 && *b <= c.dance.len() as f64 / 1.0).collect();
+        let beats: Vec<f64> = c.beats.iter().map(|b| b * fps).filter(|b| *b >= 0.0 && *b <= c.dance.len() as f64).collect();
         let v = eval::gaussian(&eval::speed(&c.dance.frames), eval::SPEED_SMOOTH_SECS * fps);
         let kin = eval::kinematic_beats(&c.dance.frames, fps);
         let mut hits = 0;
         for &k in &kin {
             let d = beats.iter().map(|b| (b - k as f64).abs()).fold(f64::INFINITY, f64::min);
-            if d <= 2.0 { hits += 1; continue; }
+            if d <= eval::HIT_FRAMES {
+                hits += 1;
+                continue;
+            }
             // depth: min / smaller of the neighbouring maxima
-            let mut l = k; while l > 0 && v[l - 1] >= v[l] { l -= 1; }
-            let mut r = k; while r + 1 < v.len() && v[r + 1] >= v[r] { r += 1; }
+            let mut l = k;
+            while l > 0 && v[l - 1] >= v[l] {
+                l -= 1;
+            }
+            let mut r = k;
+            while r + 1 < v.len() && v[r + 1] >= v[r] {
+                r += 1;
+            }
             let m = v[l].min(v[r]).max(1e-6);
             let ratio = v[k] / m;
             depth_hist[((ratio * 5.0) as usize).min(4)] += 1;
-            dist_hist[((d - 2.0).floor() as usize).min(7)] += 1;
+            dist_hist[((d - eval::HIT_FRAMES).floor() as usize).min(7)] += 1;
         }
         let rep = c.summary.align.as_ref().and_then(|a| a.temporal.clone());
-        println!("{s}: beats {} kin {} hits {} hit {:.3} anchored {:?}", beats.len(), kin.len(), hits, hits as f64 / kin.len() as f64, rep.map(|r| r.anchored));
-        th += hits; tk += kin.len(); tb += beats.len();
-        let _ = align::default_jump_px(&c.dance);
+        println!(
+            "{s}: beats {} kin {} hits {} hit {:.3} anchored {:?}",
+            beats.len(),
+            kin.len(),
+            hits,
+            hits as f64 / kin.len() as f64,
+            rep.map(|r| r.anchored)
+        );
+        th += hits;
+        tk += kin.len();
+        tb += beats.len();
     }
     println!("total beats {tb} kin {tk} hits {th} hit {:.3}", th as f64 / tk as f64);
     println!("misses by depth (min/neighbour max) 0-.2,.2-.4,.4-.6,.6-.8,.8-1: {:?}", depth_hist);

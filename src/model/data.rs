@@ -154,23 +154,30 @@ pub fn prepare(corpus: &Corpus, len: usize) -> Result<Vec<DanceArrays>, ModelErr
         .collect()
 }
 
+/// Per genre among `ids` with at least `min` dances, the last `take(n)` of its n dances in natural
+/// name order (W_2 before W_10); sorted indices.
+fn last_per_genre(dances: &[(String, String)], ids: &[usize], min: usize, take: impl Fn(usize) -> usize) -> Vec<usize> {
+    let mut genres: Vec<&str> = ids.iter().map(|&i| dances[i].1.as_str()).collect();
+    genres.sort();
+    genres.dedup();
+    let mut out = Vec::new();
+    for g in genres {
+        let mut idx: Vec<usize> = ids.iter().copied().filter(|&i| dances[i].1 == g).collect();
+        if idx.len() >= min {
+            idx.sort_by_key(|&i| natural_key(&dances[i].0));
+            let k = take(idx.len()).min(idx.len());
+            out.extend_from_slice(&idx[idx.len() - k..]);
+        }
+    }
+    out.sort();
+    out
+}
+
 /// The fixed dance-level split: per genre, the last ⌈10 %⌉ of its dances in natural name order are
 /// the test set; a genre with a single dance stays in training. Returns (train, test) indices.
 pub fn split(dances: &[(String, String)]) -> Result<(Vec<usize>, Vec<usize>), ModelError> {
-    let mut genres: Vec<&str> = dances.iter().map(|d| d.1.as_str()).collect();
-    genres.sort();
-    genres.dedup();
-    let mut test = Vec::new();
-    for g in genres {
-        let mut idx: Vec<usize> = (0..dances.len()).filter(|&i| dances[i].1 == g).collect();
-        idx.sort_by_key(|&i| natural_key(&dances[i].0));
-        if idx.len() < 2 {
-            continue;
-        }
-        let k = idx.len().div_ceil(10);
-        test.extend_from_slice(&idx[idx.len() - k..]);
-    }
-    test.sort();
+    let all: Vec<usize> = (0..dances.len()).collect();
+    let test = last_per_genre(dances, &all, 2, |n| n.div_ceil(10));
     let train: Vec<usize> = (0..dances.len()).filter(|i| !test.contains(i)).collect();
     if test.is_empty() || train.is_empty() {
         return Err(ModelError::CorpusTooSmall(format!(
@@ -188,19 +195,7 @@ pub fn split(dances: &[(String, String)]) -> Result<(Vec<usize>, Vec<usize>), Mo
 /// training dances in natural name order (Tang2018: C_7, R_8, W_30, W_31).
 /// Returns (train, validation); validation is empty for a corpus too small to spare a dance.
 pub fn validation_split(dances: &[(String, String)], train: &[usize]) -> (Vec<usize>, Vec<usize>) {
-    let mut genres: Vec<&str> = train.iter().map(|&i| dances[i].1.as_str()).collect();
-    genres.sort();
-    genres.dedup();
-    let mut val = Vec::new();
-    for g in genres {
-        let mut idx: Vec<usize> = train.iter().copied().filter(|&i| dances[i].1 == g).collect();
-        if idx.len() >= 4 {
-            idx.sort_by_key(|&i| natural_key(&dances[i].0));
-            let k = (idx.len() / 10).max(1);
-            val.extend_from_slice(&idx[idx.len() - k..]);
-        }
-    }
-    val.sort();
+    let val = last_per_genre(dances, train, 4, |n| (n / 10).max(1));
     (train.iter().copied().filter(|i| !val.contains(i)).collect(), val)
 }
 
@@ -226,6 +221,17 @@ pub fn delayed_start(d: &DanceArrays, s: usize, delay: (usize, usize), rng: &mut
     None
 }
 
+/// A random window of dance `d` and its partner: a window delayed by `delay` frames when the
+/// dance allows, else another random window (then neither is marked as the other's delay).
+fn random_pair(a: &DanceArrays, d: usize, delay: (usize, usize), rng: &mut ChaCha8Rng) -> [Sample; 2] {
+    let s = a.starts[rng.gen_range(0..a.starts.len())];
+    let (partner, is_delay) = match delayed_start(a, s, delay, rng) {
+        Some(x) => (x, true),
+        None => (a.starts[rng.gen_range(0..a.starts.len())], false),
+    };
+    [Sample { dance: d, start: s, delayed: is_delay.then_some(partner) }, Sample { dance: d, start: partner, delayed: is_delay.then_some(s) }]
+}
+
 /// One epoch of samples, in pairs: per dance as many random windows as it has whole fragments,
 /// each paired with a window of the same dance delayed by `delay` frames. Both windows of a pair
 /// are anchors with their own music, and each is the other's delayed negative, so a batch needs
@@ -240,15 +246,7 @@ pub fn epoch_samples(dances: &[DanceArrays], ids: &[usize], len: usize, delay: (
         }
         let n = (a.starts.len() / len / 2).max(1);
         for _ in 0..n {
-            let s = a.starts[rng.gen_range(0..a.starts.len())];
-            let (partner, is_delay) = match delayed_start(a, s, delay, rng) {
-                Some(x) => (x, true),
-                None => (a.starts[rng.gen_range(0..a.starts.len())], false),
-            };
-            pairs.push([
-                Sample { dance: d, start: s, delayed: is_delay.then_some(partner) },
-                Sample { dance: d, start: partner, delayed: is_delay.then_some(s) },
-            ]);
+            pairs.push(random_pair(a, d, delay, rng));
         }
     }
     // Fisher–Yates with our seeded generator.
@@ -274,13 +272,7 @@ pub fn epoch_samples_grouped(dances: &[DanceArrays], ids: &[usize], len: usize, 
         let n = (a.starts.len() / len / 2).max(1).div_ceil(pairs_per_group) * pairs_per_group;
         let mut cur = Vec::with_capacity(per_group);
         for _ in 0..n {
-            let s = a.starts[rng.gen_range(0..a.starts.len())];
-            let (partner, is_delay) = match delayed_start(a, s, delay, rng) {
-                Some(x) => (x, true),
-                None => (a.starts[rng.gen_range(0..a.starts.len())], false),
-            };
-            cur.push(Sample { dance: d, start: s, delayed: is_delay.then_some(partner) });
-            cur.push(Sample { dance: d, start: partner, delayed: is_delay.then_some(s) });
+            cur.extend(random_pair(a, d, delay, rng));
             if cur.len() == 2 * pairs_per_group {
                 groups.push(std::mem::take(&mut cur));
             }

@@ -408,8 +408,8 @@ pub fn train(corpus: &Corpus, cfg: &TrainConfig, on_epoch: &mut dyn FnMut(&Epoch
     let genres: Vec<String> = test_frags.iter().map(|&(d, _)| dances[d].genre.clone()).collect();
     let (rr1, rr10, rg10) = eval::random_ranking(&genres, cfg.seed);
     let mut opt = AdamW::new(params, ParamsAdamW { lr: cfg.lr, weight_decay: 1e-4, ..ParamsAdamW::default() }).ctx("optimizer")?;
-    // The epoch kept when validating: (validation mean rank, epoch, weights).
-    let mut best: Option<(f32, usize, HashMap<String, Tensor>)> = None;
+    // The epoch kept when validating: (its validation figures, epoch, weights).
+    let mut best: Option<(Figures, usize, HashMap<String, Tensor>)> = None;
 
     let mut epochs = Vec::new();
     let pooled = PoseEncoder::pooled_dim(&ecfg);
@@ -450,8 +450,8 @@ pub fn train(corpus: &Corpus, cfg: &TrainConfig, on_epoch: &mut dyn FnMut(&Epoch
         let test = if epoch % cfg.eval_every.max(1) == 0 || epoch == cfg.epochs { Some(evaluate(&enc, &dances, &test_frags, delay, cfg.seed)?) } else { None };
         let val = if val_frags.len() >= 10 { Some(evaluate(&enc, &dances, &val_frags, delay, cfg.seed)?) } else { None };
         if let Some(v) = &val {
-            if best.as_ref().is_none_or(|b| v.mean_rank < b.0) {
-                best = Some((v.mean_rank, epoch, snapshot(&varmap)?));
+            if best.as_ref().is_none_or(|b| v.mean_rank < b.0.mean_rank) {
+                best = Some((v.clone(), epoch, snapshot(&varmap)?));
             }
         }
         let ef = EpochFigures { epoch, loss: (loss_sum / batches.max(1) as f64) as f32, seconds: te.elapsed().as_secs_f64(), test, val };
@@ -459,12 +459,13 @@ pub fn train(corpus: &Corpus, cfg: &TrainConfig, on_epoch: &mut dyn FnMut(&Epoch
         epochs.push(ef);
     }
     let mut kept_epoch = cfg.epochs;
-    if let Some((_, e, w)) = &best {
-        restore(&varmap, w)?;
-        kept_epoch = *e;
+    let mut val_figures = None;
+    if let Some((v, e, w)) = best {
+        restore(&varmap, &w)?;
+        kept_epoch = e;
+        val_figures = Some(v);
     }
     let test_figures = evaluate(&enc, &dances, &test_frags, delay, cfg.seed)?;
-    let val_figures = if val_frags.len() >= 10 { Some(evaluate(&enc, &dances, &val_frags, delay, cfg.seed)?) } else { None };
     let train_figures = evaluate(&enc, &dances, &train_frags, delay, cfg.seed)?;
     let card = ModelCard {
         architecture: architecture_name(&ecfg).into(),
