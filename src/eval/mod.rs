@@ -12,7 +12,12 @@
 //! - **Discontinuous frames** (DanceIt): frames where any joint moves more than `jump_px`.
 //! - **Diversity**: mean pairwise distance between dances (hip-centred poses in body heights).
 
+pub mod corpus;
+pub mod features;
+pub mod fid;
 pub mod plot;
+pub mod published;
+pub mod realism;
 
 use serde::Serialize;
 
