@@ -131,7 +131,7 @@ fn main() -> anyhow::Result<()> {
     for (k, v) in vs.iter().enumerate() {
         let a = &acc[k];
         let n = a.n.max(1.0);
-        let div = if dances[k].len() > 1 { eval::diversity(&dances[k]) } else { f64::NAN };
+        let div = if dances[k].len() > 1 { eval::mean_pose_distance(&dances[k]) } else { f64::NAN };
         println!(
             "{:<44} {:>4.1}/{:<4.0} {:>8.4} {:>7.3} {:>7.3} {:>6.3} {:>6.3} {:>6.3} {:>6.3} {:>6.3} {:>6.2}",
             v.name,

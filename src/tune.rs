@@ -213,7 +213,7 @@ mod tests {
 
     #[test]
     fn ranking_puts_fewer_visible_seams_first_then_higher_bas() {
-        let m = |seams, bas| Metrics { frames: 10, music_beats: 4, kinematic_beats: 4, beat_coverage: 1.0, hit_rate: 0.5, beat_align_score: bas, seams: 3, visible_seams: seams, discontinuous_frames: 0 };
+        let m = |seams, bas| Metrics { frames: 10, music_beats: 4, kinematic_beats: 4, aligned_beats: 2, mean_speed: 0.5, beat_coverage: 1.0, hit_rate: 0.5, beat_align_score: bas, seams: 3, visible_seams: seams, discontinuous_frames: 0 };
         use std::cmp::Ordering::*;
         assert_eq!(better(&m(0, 0.1), &m(1, 0.9)), Less);
         assert_eq!(better(&m(0, 0.9), &m(0, 0.1)), Less);

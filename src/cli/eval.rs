@@ -1,22 +1,24 @@
-//! `eval`: the dance metrics of a pose file against its song, or of every dance of a corpus
-//! against its own song.
+//! `eval`: the dance metrics of pose files against their song, or of every dance of a corpus
+//! against its own song; with `--against CORPUS`, realism and diversity (FID_k, FID_g, Div_k,
+//! Div_g) against that corpus's real dances and the real-versus-real floor.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::bail;
 use clap::Args;
-use rayon::prelude::*;
 
 use choreo::audio::{self, BeatConfig};
 use choreo::corpus::{self, CorpusConfig};
+use choreo::eval::published::BeatTally;
+use choreo::eval::realism::{RealReference, Realism};
 use choreo::eval::{self, Metrics};
 use choreo::pose::format;
 use choreo::units::DEFAULT_FPS;
 
 #[derive(Args)]
 pub struct EvalArgs {
-    /// Pose files to score (several: diversity is reported too).
+    /// Pose files to score (several: their realism and diversity with --against).
     #[arg(long, num_args = 1.., conflicts_with = "corpus")]
     pub poses: Vec<PathBuf>,
     /// The song the poses dance to (required with --poses).
@@ -28,6 +30,10 @@ pub struct EvalArgs {
     /// Score every dance of a corpus against its own song instead.
     #[arg(long)]
     pub corpus: Option<PathBuf>,
+    /// Real dances to measure realism against (FID_k, FID_g, Div_k, Div_g; the corpus's training
+    /// dances are the reference, its test dances against them the floor).
+    #[arg(long)]
+    pub against: Option<PathBuf>,
     /// Discontinuity threshold, pixels (default: 10 % of each dance's nose-to-feet height, the
     /// 99th percentile of real single-joint moves per frame; DanceIt used 10 px).
     #[arg(long)]
@@ -37,14 +43,48 @@ pub struct EvalArgs {
 }
 
 fn header() {
-    println!("{:<28} {:>6} {:>6} {:>6} {:>8} {:>8} {:>6} {:>6} {:>6}", "dance", "frames", "beats", "kin", "coverage", "hit", "BAS", "seams", "discont");
+    println!("{:<28} {:>6} {:>6} {:>6} {:>6} {:>8} {:>6} {:>6} {:>6} {:>8}", "dance", "frames", "beats", "kin", "hits", "coverage", "hit", "BAS", "speed", "seams");
 }
 
 fn row(name: &str, m: &Metrics) {
     println!(
-        "{:<28} {:>6} {:>6} {:>6} {:>8.3} {:>8.3} {:>6.3} {:>3}/{:<2} {:>6}",
-        name, m.frames, m.music_beats, m.kinematic_beats, m.beat_coverage, m.hit_rate, m.beat_align_score, m.visible_seams, m.seams, m.discontinuous_frames
+        "{:<28} {:>6} {:>6} {:>6} {:>6} {:>8.3} {:>6.3} {:>6.3} {:>6.3} {:>4}/{:<3}",
+        name, m.frames, m.music_beats, m.kinematic_beats, m.aligned_beats, m.beat_coverage, m.hit_rate, m.beat_align_score, m.mean_speed, m.visible_seams, m.seams
     );
+}
+
+fn totals(ms: &[&Metrics]) {
+    let t: BeatTally = ms.iter().map(|m| m.tally()).sum();
+    let k = ms.len().max(1) as f64;
+    println!(
+        "over {} dances: beat coverage {:.3} and hit rate {:.3} (Lee et al.: totals {} kinematic / {} music beats, {} within ±1/12 s), Beat Align Score {:.3} (Bailando: mean over dances), mean speed {:.3} body heights/s",
+        ms.len(),
+        t.coverage(),
+        t.hit_rate(),
+        t.kinematic,
+        t.music,
+        t.aligned,
+        ms.iter().map(|m| m.beat_align_score).sum::<f64>() / k,
+        ms.iter().map(|m| m.mean_speed).sum::<f64>() / k
+    );
+}
+
+fn realism_rows(rows: &[(String, &Realism)]) {
+    println!("{:<36} {:>7} {:>8} {:>8} {:>7} {:>7}", "realism (vs real training dances)", "windows", "FID_k", "FID_g", "Div_k", "Div_g");
+    for (name, r) in rows {
+        println!("{:<36} {:>7} {:>8.3} {:>8.3} {:>7.3} {:>7.3}", name, r.windows, r.fid_k, r.fid_g, r.div_k, r.div_g);
+    }
+    if let Some((_, r)) = rows.first() {
+        println!("{:<36} {:>7} {:>8} {:>8} {:>7.3} {:>7.3}", "real training dances", r.reference_windows, "-", "-", r.reference_div_k, r.reference_div_g);
+    }
+}
+
+fn reference(root: &std::path::Path) -> anyhow::Result<RealReference> {
+    let (c, failed) = corpus::load(root, &CorpusConfig { fps: DEFAULT_FPS, ..CorpusConfig::default() })?;
+    for e in &failed {
+        eprintln!("choreo: warning: skipped: {e}");
+    }
+    Ok(RealReference::of(&c)?)
 }
 
 pub fn run(a: EvalArgs) -> anyhow::Result<ExitCode> {
@@ -59,41 +99,39 @@ pub fn run(a: EvalArgs) -> anyhow::Result<ExitCode> {
         for e in &failed {
             eprintln!("choreo: warning: skipped: {e}");
         }
-        let results: Vec<(String, Result<Metrics, String>)> = c
-            .dances
-            .par_iter()
-            .map(|d| {
-                let r = audio::decode(&d.audio).map_err(|e| e.to_string()).and_then(|song| {
-                    let b = audio::detect_beats(&song, &BeatConfig::default()).map_err(|e| e.to_string())?;
-                    Ok(eval::evaluate(&d.poses, &b.beats, d.audio_offset, jump(&d.poses)))
-                });
-                (d.name.clone(), r)
+        let results = eval::corpus::score_corpus(&c, &BeatConfig::default(), &jump);
+        let ok: Vec<(String, Metrics)> = results
+            .into_iter()
+            .filter_map(|(n, r)| match r {
+                Ok(m) => Some((n, m)),
+                Err(e) => {
+                    eprintln!("choreo: warning: skipped: {e}");
+                    None
+                }
             })
             .collect();
-        let ok: Vec<(String, Metrics)> = results.into_iter().filter_map(|(n, r)| match r {
-            Ok(m) => Some((n, m)),
-            Err(e) => {
-                eprintln!("choreo: warning: skipped: {e}");
-                None
+        // The floor: this corpus's test dances against its training dances (or against another
+        // corpus with --against).
+        let floor = match &a.against {
+            Some(other) => {
+                let r = reference(other)?;
+                Some(r.score(&c.dances.iter().map(|d| d.poses.clone()).collect::<Vec<_>>()))
             }
-        }).collect();
+            None => RealReference::of(&c).ok().map(|r| r.floor()),
+        };
         if a.json {
             let v: Vec<serde_json::Value> = ok.iter().map(|(n, m)| serde_json::json!({"dance": n, "metrics": m})).collect();
-            println!("{}", serde_json::to_string_pretty(&v)?);
+            println!("{}", serde_json::to_string_pretty(&serde_json::json!({"dances": v, "realism": floor}))?);
         } else {
             header();
             for (n, m) in &ok {
                 row(n, m);
             }
-            let k = ok.len().max(1) as f64;
-            let mean = |f: &dyn Fn(&Metrics) -> f64| ok.iter().map(|(_, m)| f(m)).sum::<f64>() / k;
-            println!(
-                "mean over {} dances: coverage {:.3}, hit rate {:.3}, Beat Align Score {:.3}",
-                ok.len(),
-                mean(&|m| m.beat_coverage),
-                mean(&|m| m.hit_rate),
-                mean(&|m| m.beat_align_score)
-            );
+            totals(&ok.iter().map(|(_, m)| m).collect::<Vec<_>>());
+            if let Some(f) = &floor {
+                let name = if a.against.is_some() { "these dances" } else { "real test dances (the floor)" };
+                realism_rows(&[(name.to_string(), f)]);
+            }
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -108,17 +146,27 @@ pub fn run(a: EvalArgs) -> anyhow::Result<ExitCode> {
     }
     let seqs = a.poses.iter().map(|p| format::read(p)).collect::<Result<Vec<_>, _>>()?;
     let ms: Vec<Metrics> = seqs.iter().map(|s| eval::evaluate(s, &b.beats, a.offset, jump(s))).collect();
-    let div = (seqs.len() > 1).then(|| eval::diversity(&seqs));
+    let realism = match &a.against {
+        Some(root) => {
+            let r = reference(root)?;
+            Some((r.score(&seqs), r.floor()))
+        }
+        None => None,
+    };
     if a.json {
         let v: Vec<serde_json::Value> = a.poses.iter().zip(&ms).map(|(p, m)| serde_json::json!({"poses": p, "metrics": m})).collect();
-        println!("{}", serde_json::to_string_pretty(&serde_json::json!({"dances": v, "diversity": div}))?);
+        let rj = realism.as_ref().map(|(d, f)| serde_json::json!({"dances": d, "floor": f}));
+        println!("{}", serde_json::to_string_pretty(&serde_json::json!({"dances": v, "realism": rj}))?);
     } else {
         header();
         for (p, m) in a.poses.iter().zip(&ms) {
             row(&p.display().to_string(), m);
         }
-        if let Some(d) = div {
-            println!("diversity (mean pairwise distance, body heights): {d:.3}");
+        if ms.len() > 1 {
+            totals(&ms.iter().collect::<Vec<_>>());
+        }
+        if let Some((d, f)) = &realism {
+            realism_rows(&[("these dances".to_string(), d), ("real test dances (the floor)".to_string(), f)]);
         }
     }
     Ok(ExitCode::SUCCESS)

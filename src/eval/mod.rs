@@ -1,16 +1,16 @@
 //! Evaluation: a dance (pose sequence) and its music's beats in, the figures out — defined once,
-//! used by `choreo eval` and the benches.
+//! used by `choreo eval`, `dance`, `tune` and the benches.
 //!
-//! - **Kinematic beats** (Lee et al.; Bailando's `calc_db`): local minima of the mean joint speed,
-//!   smoothed by a Gaussian of σ = 5/60 s (Bailando's 5 frames at 60 fps).
-//! - **Beat coverage** = kinematic beats / music beats; **hit rate** = kinematic beats within ±2
-//!   frames of a music beat / kinematic beats (Lee et al.).
-//! - **Beat Align Score** (Bailando): mean over music beats of exp(−d²/(2σ²)), d the distance to the
-//!   nearest kinematic beat, σ = 50 ms.
-//! - **Visible seams**: at each provenance change (see [`continues`]), the frame-to-frame mean joint displacement against
-//!   the 99th percentile of the same quantity inside fragments.
+//! - Beat figures as published ([`published`]): Bailando's kinematic beats and Beat Align Score,
+//!   Lee et al.'s beat coverage and hit rate (±1/12 s).
+//! - Realism and diversity as published ([`realism`], [`features`], [`fid`]): FID_k, FID_g,
+//!   Div_k, Div_g on AIST++/Bailando's kinetic and geometric features, adapted to 2-D.
+//! - **Visible seams** (choreo's): at each provenance change, the frame-to-frame mean joint
+//!   displacement against the 99th percentile of the same quantity inside fragments.
 //! - **Discontinuous frames** (DanceIt): frames where any joint moves more than `jump_px`.
-//! - **Diversity**: mean pairwise distance between dances (hip-centred poses in body heights).
+//! - **Mean speed** (choreo's): the mean kinetic velocity (Bailando's, above) in body heights per
+//!   second, to compare a re-timed dance's pace with the real dances'.
+//! - [`mean_pose_distance`] is choreo's own spread between dances, not the published diversity.
 
 pub mod corpus;
 pub mod features;
@@ -22,52 +22,39 @@ pub mod realism;
 use serde::Serialize;
 
 use crate::pose::normalize::body_height;
-use crate::pose::motion::{self, displacement, seam_flags, visible_seams};
+use crate::pose::motion::{displacement, seam_flags, visible_seams};
 use crate::pose::{Frame, Sequence};
-
-/// σ of the Beat Align Score, seconds.
-pub const BAS_SIGMA_SECS: f64 = 0.05;
-/// Tolerance of the hit rate, frames.
-pub const HIT_FRAMES: f64 = 2.0;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Metrics {
     pub frames: usize,
+    /// Music beats in the dance's span (Lee et al.'s B_m).
     pub music_beats: usize,
+    /// Kinematic beats (B_k).
     pub kinematic_beats: usize,
+    /// Kinematic beats within ±1/12 s of a music beat (B_a).
+    pub aligned_beats: usize,
     pub beat_coverage: f64,
     pub hit_rate: f64,
     pub beat_align_score: f64,
+    /// Mean joint speed, body heights per second (0 without a measurable height).
+    pub mean_speed: f64,
     pub seams: usize,
     pub visible_seams: usize,
     pub discontinuous_frames: usize,
 }
 
-/// Beat Align Score of music beats (seconds) against kinematic beats (seconds).
-pub fn beat_align_score(music: &[f64], kinematic: &[f64]) -> f64 {
-    if music.is_empty() || kinematic.is_empty() {
-        return 0.0;
+impl Metrics {
+    /// Lee et al.'s counts, to be summed over dances before taking ratios.
+    pub fn tally(&self) -> published::BeatTally {
+        published::BeatTally { music: self.music_beats, kinematic: self.kinematic_beats, aligned: self.aligned_beats }
     }
-    let s2 = 2.0 * BAS_SIGMA_SECS * BAS_SIGMA_SECS;
-    music
-        .iter()
-        .map(|b| {
-            let d = kinematic.iter().map(|k| (k - b).abs()).fold(f64::INFINITY, f64::min);
-            (-d * d / s2).exp()
-        })
-        .sum::<f64>()
-        / music.len() as f64
 }
-
 
 /// All figures of one dance. `music_beats` are song seconds; `offset` is the song time of frame 0.
 pub fn evaluate(seq: &Sequence, music_beats: &[f64], offset: f64, jump_px: f32) -> Metrics {
-    let fps = seq.fps;
-    let dur = seq.duration_secs();
-    let beats: Vec<f64> = music_beats.iter().map(|b| b - offset).filter(|b| *b >= 0.0 && *b <= dur).collect();
-    let kin = motion::stops(&seq.frames, fps);
-    let kin_s: Vec<f64> = kin.iter().map(|&k| k as f64 / fps).collect();
-    let hits = kin_s.iter().filter(|k| beats.iter().any(|b| (b - *k).abs() * fps <= HIT_FRAMES + 1e-9)).count();
+    let beats: Vec<f64> = music_beats.iter().map(|b| b - offset).collect();
+    let bf = published::beat_figures(&seq.frames, seq.fps, &beats);
     let flags = seam_flags(seq);
     let seam_count = flags.iter().filter(|f| **f).count();
     let visible = visible_seams(&seq.frames, &flags).len();
@@ -76,22 +63,30 @@ pub fn evaluate(seq: &Sequence, music_beats: &[f64], offset: f64, jump_px: f32) 
             seq.frames[t].iter().zip(&seq.frames[t - 1]).any(|(a, b)| a[2] > 0.0 && b[2] > 0.0 && ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2)).sqrt() > jump_px)
         })
         .count();
+    let v = published::kinetic_velocity(&seq.frames);
+    let mean_speed = match body_height(seq) {
+        Some(h) if !v.is_empty() => v.iter().sum::<f64>() / v.len() as f64 * seq.fps / h as f64,
+        _ => 0.0,
+    };
     Metrics {
         frames: seq.len(),
-        music_beats: beats.len(),
-        kinematic_beats: kin.len(),
-        beat_coverage: if beats.is_empty() { 0.0 } else { kin.len() as f64 / beats.len() as f64 },
-        hit_rate: if kin.is_empty() { 0.0 } else { hits as f64 / kin.len() as f64 },
-        beat_align_score: beat_align_score(&beats, &kin_s),
+        music_beats: bf.tally.music,
+        kinematic_beats: bf.tally.kinematic,
+        aligned_beats: bf.tally.aligned,
+        beat_coverage: bf.tally.coverage(),
+        hit_rate: bf.tally.hit_rate(),
+        beat_align_score: bf.beat_align_score,
+        mean_speed,
         seams: seam_count,
         visible_seams: visible,
         discontinuous_frames: discontinuous,
     }
 }
 
-/// Mean pairwise distance between dances: per pair, the mean over their common frames of the
-/// mean joint distance of hip-centred poses in body heights.
-pub fn diversity(dances: &[Sequence]) -> f64 {
+/// choreo's own spread between dances (not the published Div_k / Div_g): per pair, the mean over
+/// their common frames of the mean joint distance of hip-centred poses in body heights; the mean
+/// over pairs.
+pub fn mean_pose_distance(dances: &[Sequence]) -> f64 {
     let norm: Vec<Vec<Frame>> = dances
         .iter()
         .map(|s| {
@@ -152,12 +147,17 @@ mod tests {
 
     #[test]
     fn stops_on_the_beat_score_high_and_off_beat_low() {
-        // Stops every 12 frames (0.5 s) at frames 6, 18, 30, ...; beats at those times.
-        let seq = stopping_at(24.0, 240, 6.0);
+        // Stops every 12 frames (0.5 s) at frames 6.5, 18.5, ...: the forward difference 6 → 7 is
+        // the slowest, so Bailando's detector puts the beats on frames 6, 18, 30, ...; beats there.
+        let seq = stopping_at(24.0, 240, 6.5);
         let beats: Vec<f64> = (0..20).map(|k| (6.0 + 12.0 * k as f64) / 24.0).collect();
         let m = evaluate(&seq, &beats, 0.0, 10.0);
         assert!(m.beat_align_score > 0.95, "{m:?}");
         assert!(m.hit_rate > 0.95 && (m.beat_coverage - 1.0).abs() < 0.15, "{m:?}");
+        assert_eq!(m.tally().aligned, m.aligned_beats);
+        // 40 px amplitude, period 1 s, all joints alike: mean |dx/dt| = 4A/P = 160 px/s (1 % less
+        // sampled at 24 fps); the body is 195 px from nose (y 100) to the lower ankle (y 295).
+        assert!((m.mean_speed - 160.0 / 195.0).abs() < 0.02, "{m:?}");
         // Beats a quarter period late: 3 frames = 125 ms off every stop.
         let late: Vec<f64> = beats.iter().map(|b| b + 3.0 / 24.0).collect();
         let m2 = evaluate(&seq, &late, 0.0, 10.0);
@@ -177,6 +177,6 @@ mod tests {
         let m = evaluate(&seq, &[], 0.0, 10.0);
         assert_eq!((m.seams, m.visible_seams), (1, 1));
         assert!(m.discontinuous_frames >= 1);
-        assert!(diversity(&[seq.clone(), seq]) < 1e-6);
+        assert!(mean_pose_distance(&[seq.clone(), seq]) < 1e-6);
     }
 }
