@@ -63,7 +63,7 @@ impl Grid {
                                     for &off_beat in &offs {
                                         let c = AlignConfig {
                                             spatial: SpatialSettings { smoothing, wa, wb, jump_px, period_th },
-                                            temporal: Some(TemporalConfig { wc, event, max_stretch: self.max_stretch, off_beat }),
+                                            temporal: Some(TemporalConfig { wc, event, max_stretch: self.max_stretch, off_beat, ..TemporalConfig::default() }),
                                         };
                                         c.validate().map_err(|source| GridError { wa, wb, wc, source })?;
                                         out.push(c);

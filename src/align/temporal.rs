@@ -83,11 +83,30 @@ pub struct TemporalConfig {
     /// Largest speed-up or slow-down the time map may apply (≥ 1).
     pub max_stretch: f64,
     pub off_beat: OffBeat,
+    /// Above this tempo (beats per minute, from the median beat interval) the dance takes every
+    /// other beat (half time); `f64::INFINITY`: never.
+    pub half_time_above_bpm: f64,
 }
 
 impl Default for TemporalConfig {
     fn default() -> Self {
-        TemporalConfig { wc: BeatWindow::Beat, event: BeatEvent::Stop, max_stretch: 1.5, off_beat: Self::DEFAULT_OFF_BEAT }
+        TemporalConfig { wc: BeatWindow::Beat, event: BeatEvent::Stop, max_stretch: 1.5, off_beat: Self::DEFAULT_OFF_BEAT, half_time_above_bpm: f64::INFINITY }
+    }
+}
+
+/// The beats a dance is aligned to (frames): all of them, or every other one (from the first)
+/// when the median beat interval means a tempo above `above_bpm`.
+pub fn dance_beats(beat_frames: &[f64], fps: f64, above_bpm: f64) -> Vec<f64> {
+    let mut d: Vec<f64> = beat_frames.windows(2).map(|w| w[1] - w[0]).filter(|d| *d > 0.0).collect();
+    if d.is_empty() {
+        return beat_frames.to_vec();
+    }
+    d.sort_by(|a, b| a.total_cmp(b));
+    let bpm = 60.0 * fps / d[d.len() / 2];
+    if bpm > above_bpm {
+        beat_frames.iter().step_by(2).copied().collect()
+    } else {
+        beat_frames.to_vec()
     }
 }
 
@@ -106,6 +125,9 @@ impl TemporalConfig {
             if !(pulse.is_finite() && (0.0..=2.0).contains(&pulse)) {
                 return bad("pulse", format!("must be between 0 and 2, got {pulse}"));
             }
+        }
+        if !(self.half_time_above_bpm > 0.0) {
+            return bad("half_time_above_bpm", format!("must be a positive tempo, got {}", self.half_time_above_bpm));
         }
         if !(self.max_stretch.is_finite() && self.max_stretch >= 1.0) {
             return bad("max_stretch", format!("must be at least 1, got {}", self.max_stretch));
@@ -154,7 +176,8 @@ pub fn events(speed: &[f32], kind: BeatEvent) -> Vec<usize> {
 pub fn align(frames: &[Frame], fps: f64, beats: &[f64], cfg: &TemporalConfig) -> (Vec<Frame>, Vec<f64>, TemporalReport) {
     let n = frames.len();
     let identity: Vec<f64> = (0..n).map(|t| t as f64).collect();
-    let beat_frames: Vec<f64> = beats.iter().map(|b| b * fps).filter(|b| *b > 0.0 && *b < (n - 1) as f64).collect();
+    let all: Vec<f64> = beats.iter().map(|b| b * fps).filter(|b| *b > 0.0 && *b < (n - 1) as f64).collect();
+    let beat_frames = dance_beats(&all, fps, cfg.half_time_above_bpm);
     let wc = match cfg.wc {
         BeatWindow::Beat => default_wc(&beat_frames),
         BeatWindow::Frames(n) => n,
@@ -481,7 +504,7 @@ mod tests {
         let f = moving(&speeds);
         let beats: Vec<f64> = (1..9).map(|k| (12 * k) as f64 / fps).collect();
         let before = motion::stops(&f, fps);
-        let cfg = TemporalConfig { wc: BeatWindow::Beat, event: BeatEvent::Stop, max_stretch: 2.0, off_beat: OffBeat::Keep };
+        let cfg = TemporalConfig { wc: BeatWindow::Beat, event: BeatEvent::Stop, max_stretch: 2.0, off_beat: OffBeat::Keep, ..TemporalConfig::default() };
         let (out, src, rep) = align(&f, fps, &beats, &cfg);
         assert_eq!(out.len(), f.len());
         assert_eq!(rep.wc, 12);
@@ -511,7 +534,7 @@ mod tests {
         let f = moving(&speeds);
         let beats: Vec<f64> = (1..10).map(|k| (24 * k) as f64 / fps).collect();
         let off_beat = |out: &[Frame]| motion::stops(out, fps).into_iter().filter(|&k| !beats.iter().any(|b| (k as f64 - b * fps).abs() <= 2.0)).count();
-        let keep = TemporalConfig { wc: BeatWindow::Beat, event: BeatEvent::Stop, max_stretch: 1.5, off_beat: OffBeat::Keep };
+        let keep = TemporalConfig { wc: BeatWindow::Beat, event: BeatEvent::Stop, max_stretch: 1.5, off_beat: OffBeat::Keep, ..TemporalConfig::default() };
         let (kept, _, rk) = align(&f, fps, &beats, &keep);
         let (smoothed, src, rs) = align(&f, fps, &beats, &TemporalConfig { off_beat: OffBeat::Smooth { pulse: 0.3 }, ..keep });
         assert_eq!(rk.anchored, rs.anchored);
@@ -532,7 +555,7 @@ mod tests {
         // No motion at all (a frozen or lost dancer): no events, no stops to carry, no panic.
         let f = moving(&[0.0; 60]);
         let beats: Vec<f64> = (1..5).map(|k| k as f64 * 0.5).collect();
-        let cfg = TemporalConfig { wc: BeatWindow::Beat, event: BeatEvent::Stop, max_stretch: 1.5, off_beat: OffBeat::Smooth { pulse: 0.3 } };
+        let cfg = TemporalConfig { wc: BeatWindow::Beat, event: BeatEvent::Stop, max_stretch: 1.5, off_beat: OffBeat::Smooth { pulse: 0.3 }, ..TemporalConfig::default() };
         let (out, src, rep) = align(&f, 24.0, &beats, &cfg);
         assert_eq!(out.len(), 60);
         assert!(src.iter().all(|s| s.is_finite()));
@@ -542,7 +565,7 @@ mod tests {
     #[test]
     fn no_beats_changes_nothing() {
         let f = moving(&[2.0; 30]);
-        let cfg = TemporalConfig { wc: BeatWindow::Frames(8), event: BeatEvent::Peak, max_stretch: 2.0, off_beat: OffBeat::Keep };
+        let cfg = TemporalConfig { wc: BeatWindow::Frames(8), event: BeatEvent::Peak, max_stretch: 2.0, off_beat: OffBeat::Keep, ..TemporalConfig::default() };
         let (out, _, rep) = align(&f, 24.0, &[], &cfg);
         assert_eq!(out, f);
         assert_eq!(rep.anchored, 0);

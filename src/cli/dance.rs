@@ -144,6 +144,7 @@ impl AlignFlags {
                     OffBeatArg::Smooth => OffBeat::Smooth { pulse: self.pulse },
                     OffBeatArg::Keep => OffBeat::Keep,
                 },
+                ..TemporalConfig::default()
             }),
         };
         c.validate().map_err(flag_error)?;

@@ -136,7 +136,8 @@ fn eval_scores_a_real_dance_against_its_song() {
     let cfg: serde_json::Value = serde_json::from_slice(&std::fs::read(src.join("config.json")).unwrap()).unwrap();
     let offset = (cfg["start_position"].as_f64().unwrap() / 25.0).to_string();
     let song = src.join("audio.mp3");
-    let o = choreo(d.path(), &["eval", "--poses", "r3.json", "r3.json", "--song", song.to_str().unwrap(), "--offset", &offset, "--json"]);
+    let corpus = src.parent().unwrap().to_str().unwrap();
+    let o = choreo(d.path(), &["eval", "--poses", "r3.json", "r3.json", "--song", song.to_str().unwrap(), "--offset", &offset, "--against", corpus, "--json"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let m = &v["dances"][0]["metrics"];
@@ -144,7 +145,14 @@ fn eval_scores_a_real_dance_against_its_song() {
     assert!(bas > 0.0 && bas < 1.0, "{m}");
     assert!(m["music_beats"].as_u64().unwrap() > 50 && m["kinematic_beats"].as_u64().unwrap() > 20, "{m}");
     assert_eq!(m["seams"], 0, "a real dance has no provenance, so no seams");
-    assert!(v["diversity"].as_f64().unwrap() < 1e-9, "a dance against itself");
+    // Realism against the corpus: R_3 is a training dance (the test dances are the last of
+    // each genre), so its windows are among the reference's; the floor is the test dances.
+    let r = &v["realism"];
+    let (dk, fk) = (r["dances"]["fid_k"].as_f64().unwrap(), r["floor"]["fid_k"].as_f64().unwrap());
+    assert!(r["dances"]["windows"].as_u64().unwrap() >= 2 && r["floor"]["windows"].as_u64().unwrap() >= 5, "{r}");
+    assert!(dk.is_finite() && dk > 0.0 && fk.is_finite() && fk > 0.0, "{r}");
+    assert!(r["dances"]["fid_g"].as_f64().unwrap().is_finite() && r["dances"]["div_k"].as_f64().unwrap() > 0.0, "{r}");
+    assert_one_line_error(&choreo(d.path(), &["eval", "--poses", "r3.json", "--song", song.to_str().unwrap(), "--against", "nocorpus"]), "nocorpus");
     assert_one_line_error(&choreo(d.path(), &["eval", "--poses", "r3.json", "--song", "nosong.mp3"]), "nosong.mp3");
     assert_one_line_error(&choreo(d.path(), &["eval", "--poses", "r3.json"]), "--song");
 }
