@@ -9,7 +9,8 @@
 //! their own songs, which have no true grid; FID is the test-vs-training floor).
 //!
 //!   cargo bench --bench align_dev -- [--split report|tune|all] [--only-default] [--no-real]
-//!       [--pulse P] [--max-stretch S] [--rhythm-weight B] [--event stop|peak] [--half-time-above BPM]
+//!       [--pulse P | --keep-off-beat] [--max-stretch S] [--event stop|peak] [--half-time-above BPM]
+//!       [--no-temporal] [--wa ωa] [--rhythm-weight β] [--transition-weight λ] [--reuse-penalty ρ]
 //!
 //! tools/bench/align_dev.sh runs it on the report split.
 
@@ -72,6 +73,8 @@ fn main() -> anyhow::Result<()> {
     let mut real = true;
     let mut t = TemporalConfig::default();
     let mut sel = SelectConfig::default();
+    let mut no_temporal = false;
+    let mut wa: Option<usize> = None;
     let mut it = args.into_iter();
     let num = |it: &mut std::vec::IntoIter<String>, name: &str| -> f64 { it.next().and_then(|v| v.parse().ok()).unwrap_or_else(|| panic!("{name} needs a number")) };
     while let Some(a) = it.next() {
@@ -83,6 +86,10 @@ fn main() -> anyhow::Result<()> {
             "--keep-off-beat" => t.off_beat = OffBeat::Keep,
             "--max-stretch" => t.max_stretch = num(&mut it, "--max-stretch"),
             "--rhythm-weight" => sel.rhythm_weight = num(&mut it, "--rhythm-weight") as f32,
+            "--transition-weight" => sel.transition_weight = num(&mut it, "--transition-weight") as f32,
+            "--reuse-penalty" => sel.reuse_penalty = num(&mut it, "--reuse-penalty") as f32,
+            "--no-temporal" => no_temporal = true,
+            "--wa" => wa = Some(num(&mut it, "--wa") as usize),
             "--half-time-above" => t.half_time_above_bpm = num(&mut it, "--half-time-above"),
             "--event" => {
                 t.event = match it.next().as_deref() {
@@ -111,7 +118,10 @@ fn main() -> anyhow::Result<()> {
         .collect();
     let index = Index::open(Path::new("index/default"))?;
     let (enc, card) = model::load(Path::new("models/encoders.safetensors"), &candle_core::Device::Cpu)?;
-    let full = AlignConfig { temporal: Some(t), ..AlignConfig::default() };
+    let mut full = AlignConfig { temporal: (!no_temporal).then_some(t), ..AlignConfig::default() };
+    if let Some(wa) = wa {
+        full.spatial.wa = wa;
+    }
     let base = DanceConfig { select: sel, align: Some(full), ..DanceConfig::default() };
     let mut vs = vec![Variant { name: "choreo default".into(), cfg: base.clone() }];
     if !only_default {
@@ -120,7 +130,7 @@ fn main() -> anyhow::Result<()> {
         vs.push(Variant { name: "no alignment (viterbi)".into(), cfg: DanceConfig { align: None, ..base.clone() } });
     }
     println!("beats-dev {split} split, {} songs: {}", picked.len(), picked.join(" "));
-    println!("settings: {t:?}, rhythm weight β = {}", sel.rhythm_weight);
+    println!("settings: {:?}, β = {}, λ = {}, ρ = {}", full.temporal, sel.rhythm_weight, sel.transition_weight, sel.reuse_penalty);
     // Songs in parallel; per song every variant.
     let per_song: Vec<anyhow::Result<(String, f64, Vec<(Metrics, Sequence)>)>> = picked
         .par_iter()

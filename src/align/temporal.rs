@@ -112,7 +112,7 @@ pub fn dance_beats(beat_frames: &[f64], fps: f64, above_bpm: f64) -> Vec<f64> {
 
 impl TemporalConfig {
     /// Off-beat stops are smoothed by default, with this pulse.
-    pub const DEFAULT_OFF_BEAT: OffBeat = OffBeat::Smooth { pulse: 0.3 };
+    pub const DEFAULT_OFF_BEAT: OffBeat = OffBeat::Smooth { pulse: 1.0 };
 
     pub fn validate(&self) -> Result<(), super::AlignError> {
         let bad = |name: &'static str, reason: String| Err(super::AlignError { name, reason });

@@ -46,7 +46,7 @@ pub struct SelectConfig {
 
 impl Default for SelectConfig {
     fn default() -> Self {
-        SelectConfig { selection: Selection::Viterbi, transition_weight: 4.0, reuse_penalty: 1.0, temperature: 0.0, seed: 0, rhythm_weight: 0.5 }
+        SelectConfig { selection: Selection::Viterbi, transition_weight: 4.0, reuse_penalty: 1.0, temperature: 0.0, seed: 0, rhythm_weight: 6.0 }
     }
 }
 
