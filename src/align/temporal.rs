@@ -457,6 +457,18 @@ pub fn pchip(xs: &[f64], ys: &[f64], x: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn half_time_takes_every_other_beat_above_the_tempo_only() {
+        // 180 BPM at 24 fps: a beat every 8 frames.
+        let fast: Vec<f64> = (0..10).map(|k| 4.0 + 8.0 * k as f64).collect();
+        assert_eq!(dance_beats(&fast, 24.0, 150.0), vec![4.0, 20.0, 36.0, 52.0, 68.0]);
+        assert_eq!(dance_beats(&fast, 24.0, 200.0), fast);
+        assert_eq!(dance_beats(&fast, 24.0, f64::INFINITY), fast);
+        assert_eq!(dance_beats(&[3.0], 24.0, 1.0), vec![3.0]);
+        let bad = TemporalConfig { half_time_above_bpm: f64::NAN, ..TemporalConfig::default() };
+        assert_eq!(bad.validate().unwrap_err().name, "half_time_above_bpm");
+    }
     use crate::pose::NUM_JOINTS;
 
     /// A body whose every joint moves along x with the given speed profile (px/frame).
