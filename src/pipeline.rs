@@ -131,6 +131,9 @@ pub fn finish(
     };
     let ids: Vec<_> = choices.iter().map(|c| c.fragment).collect();
     let mut raw = stitch::stitch(segs, &ids, total, &inp);
+    // Align what `--no-align` would write, so `choreo align` on that file gives the same dance
+    // (the anchoring is a global choice: a 0.001-px difference can move every anchor).
+    crate::pose::format::quantize(&mut raw);
     raw.beats = Some(beats.to_vec());
     match align_cfg {
         Some(a) => {

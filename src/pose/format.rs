@@ -86,6 +86,19 @@ pub fn from_slice(bytes: &[u8], path: &Path) -> Result<Sequence, PoseError> {
     Ok(Sequence { fps: pf.fps, width: pf.width, height: pf.height, frames, beats: pf.beats, provenance: pf.provenance })
 }
 
+/// Rounds coordinates to the pose file's precision (0.001 px, as [`to_json`] writes them), so a
+/// sequence processed in memory and the same sequence read back from its pose file are the same
+/// input (`choreo dance` = `choreo dance --no-align` + `choreo align`).
+pub fn quantize(seq: &mut Sequence) {
+    for f in seq.frames.iter_mut() {
+        for j in f.iter_mut() {
+            for c in j.iter_mut() {
+                *c = (*c * 1000.0).round() / 1000.0;
+            }
+        }
+    }
+}
+
 /// Serialises a sequence as pose-file JSON (coordinates rounded to 0.001 px).
 pub fn to_json(seq: &Sequence) -> String {
     let round = |v: f32| -> Option<f32> { Some((v * 1000.0).round() / 1000.0) };
