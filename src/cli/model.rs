@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 use clap::Args;
 
 use choreo::corpus::{self, CorpusConfig};
@@ -83,7 +83,7 @@ pub fn train(a: TrainArgs) -> anyhow::Result<ExitCode> {
     }
     let (c, failed) = corpus::load(&a.corpus, &CorpusConfig { fps, ..CorpusConfig::default() })?;
     for e in &failed {
-        eprintln!("choreo: skipped: {e}");
+        eprintln!("choreo: warning: skipped: {e}");
     }
     let cfg = TrainConfig {
         epochs: a.epochs,
@@ -102,9 +102,23 @@ pub fn train(a: TrainArgs) -> anyhow::Result<ExitCode> {
         encoder: model::EncoderConfig { time_segments: a.time_segments, mfcc_deltas: a.mfcc_deltas, ..model::EncoderConfig::default() },
         ..TrainConfig::default()
     };
-    eprintln!("training on {} dances ({}), seed {}", c.dances.len(), a.corpus.display(), a.seed);
+    // Refuse an output that cannot be written (a folder, /dev/full) before training, not after.
+    choreo::io::prepare_output(&a.out)?;
+    choreo::io::prepare_output(&model::store::sidecar(&a.out))?;
+    if let Some(r) = &a.report {
+        choreo::io::prepare_output(r)?;
+    }
+    // Announced with the first epoch: a corpus refused before training prints only its error.
+    let header = format!("training on {} dances ({}), seed {}", c.dances.len(), a.corpus.display(), a.seed);
     let pb = super::corpus::bar(a.epochs as u64, "training");
     let (tensors, report) = model::train(&c, &cfg, &mut |e| {
+        if e.epoch <= 1 {
+            if pb.is_hidden() {
+                eprintln!("{header}");
+            } else {
+                pb.println(&header);
+            }
+        }
         pb.inc(1);
         let mut line = match &e.test {
             Some(t) => format!(
@@ -123,9 +137,6 @@ pub fn train(a: TrainArgs) -> anyhow::Result<ExitCode> {
         }
     })?;
     pb.finish_and_clear();
-    if let Some(dir) = a.out.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create folder", dir.display()))?;
-    }
     model::store::save(&a.out, &tensors, &report.card)?;
     let t = &report.card.test_figures;
     let b = &report.baselines;
