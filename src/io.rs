@@ -2,14 +2,35 @@
 
 use std::fs;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use crate::error::{Error, Result};
+/// A file that could not be read or written, with the path first: `path: what went wrong`.
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {reason}", path.display())]
+pub struct IoError {
+    pub path: PathBuf,
+    pub reason: String,
+}
+
+impl IoError {
+    pub fn new(path: &Path, reason: impl std::fmt::Display) -> Self {
+        IoError { path: path.to_path_buf(), reason: reason.to_string() }
+    }
+}
+
+pub type Result<T, E = IoError> = std::result::Result<T, E>;
+
+/// SHA-256 of `bytes`, lowercase hex (weights and index files record it).
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    let h = sha2::Sha256::digest(bytes);
+    h.iter().map(|b| format!("{b:02x}")).collect()
+}
 
 /// Temp file of this process for the output `path`: `.NAME.PID.tmp` beside it (a process killed
 /// mid-write leaves it; [`clean_stale_temps`] removes it on a later run).
-pub fn temp_path(path: &Path) -> Result<std::path::PathBuf> {
-    let name = path.file_name().ok_or_else(|| Error::Invalid(format!("{}: not a file path", path.display())))?;
+pub fn temp_path(path: &Path) -> Result<PathBuf> {
+    let name = path.file_name().ok_or_else(|| IoError::new(path, "not a file path"))?;
     Ok(path.with_file_name(format!(".{}.{}.tmp", name.to_string_lossy(), std::process::id())))
 }
 
@@ -55,17 +76,17 @@ pub fn clean_stale_temps(path: &Path) {
 /// processes for this output.
 pub fn prepare_output(path: &Path) -> Result<()> {
     if path.file_name().is_none() {
-        return Err(Error::Invalid(format!("{}: not a file path", path.display())));
+        return Err(IoError::new(path, "not a file path"));
     }
     match fs::metadata(path) {
-        Ok(m) if m.is_dir() => return Err(Error::Invalid(format!("{}: is a directory", path.display()))),
+        Ok(m) if m.is_dir() => return Err(IoError::new(path, "is a directory")),
         Ok(m) if !m.is_file() => {
-            return Err(Error::Invalid(format!("{}: not a regular file (outputs are written only to regular files)", path.display())))
+            return Err(IoError::new(path, "not a regular file (outputs are written only to regular files)"))
         }
         _ => {}
     }
     if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        fs::create_dir_all(dir).map_err(|e| IoError::new(dir, e))?;
     }
     clean_stale_temps(path);
     Ok(())
@@ -88,7 +109,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     })();
     if let Err(e) = res {
         let _ = fs::remove_file(&tmp);
-        return Err(Error::io(path, e));
+        return Err(IoError::new(path, e));
     }
     Ok(())
 }
@@ -113,8 +134,8 @@ pub fn npy_f32(data: &[f32], rows: usize, cols: usize) -> Vec<u8> {
 
 /// Reads a float32 2-D .npy written by [`npy_f32`] or NumPy (little-endian, C order).
 pub fn read_npy_f32(path: &Path) -> Result<(Vec<f32>, usize, usize)> {
-    let bytes = fs::read(path).map_err(|e| Error::io(path, e))?;
-    let bad = |why: &str| Error::Invalid(format!("{}: not a float32 2-D .npy file ({why})", path.display()));
+    let bytes = fs::read(path).map_err(|e| IoError::new(path, e))?;
+    let bad = |why: &str| IoError::new(path, format!("not a float32 2-D .npy file ({why})"));
     if bytes.len() < 10 || &bytes[..6] != b"\x93NUMPY" {
         return Err(bad("no NumPy magic"));
     }
@@ -227,8 +248,8 @@ pub fn write_png_rgb(path: &Path, width: u32, height: u32, rgb: &[u8]) -> Result
         let mut enc = png::Encoder::new(&mut buf, width, height);
         enc.set_color(png::ColorType::Rgb);
         enc.set_depth(png::BitDepth::Eight);
-        let mut w = enc.write_header().map_err(|e| Error::Invalid(format!("{}: {e}", path.display())))?;
-        w.write_image_data(rgb).map_err(|e| Error::Invalid(format!("{}: {e}", path.display())))?;
+        let mut w = enc.write_header().map_err(|e| IoError::new(path, e))?;
+        w.write_image_data(rgb).map_err(|e| IoError::new(path, e))?;
     }
     write_atomic(path, &buf)
 }

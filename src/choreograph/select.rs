@@ -110,7 +110,7 @@ impl Ends {
 /// they share no visible joint.
 fn mean_dist(a: &Frame, b: &Frame) -> f32 {
     if a.iter().zip(b).any(|(p, q)| p[2] > 0.0 && q[2] > 0.0) {
-        crate::eval::displacement(a, b)
+        crate::pose::motion::displacement(a, b)
     } else {
         1.0
     }

@@ -4,6 +4,7 @@
 pub mod clean;
 pub mod format;
 pub mod movenet;
+pub mod motion;
 pub mod normalize;
 pub mod openpose;
 pub mod skeleton;
@@ -61,6 +62,8 @@ impl Sequence {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum PoseError {
+    #[error(transparent)]
+    Write(#[from] crate::io::IoError),
     #[error("{}: {source}", path.display())]
     Io { path: PathBuf, source: std::io::Error },
     #[error("{}: {reason}", path.display())]

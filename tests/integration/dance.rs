@@ -11,12 +11,9 @@ use super::util::*;
 fn setup() -> Option<(PathBuf, PathBuf)> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let (ix, m) = (root.join("index/default"), root.join("models/encoders.safetensors"));
-    if ix.join("manifest.json").is_file() && m.is_file() {
-        Some((ix, m))
-    } else {
-        eprintln!("skipping: index/default not built (run tools/setup.sh)");
-        None
-    }
+    let ix = require(ix, "the default index: run tools/setup.sh")?;
+    let m = require(m, "the shipped encoder")?;
+    Some((ix, m))
 }
 
 fn song() -> Option<PathBuf> {
