@@ -86,9 +86,9 @@ pub enum PoseError {
     /// `path` is the file being processed; the missing program is named in the message.
     #[error("{}: {program} not found; run tools/setup.sh", path.display())]
     ToolMissing { path: PathBuf, program: String },
-    /// ONNX Runtime's shared library could not be found or loaded (`path`: where it was looked for).
-    #[error("{}: ONNX Runtime {version} library not usable ({reason}); run tools/setup.sh", path.display())]
-    Runtime { path: PathBuf, version: String, reason: String },
+    /// ONNX Runtime's shared library could not be found or loaded.
+    #[error(transparent)]
+    Runtime(#[from] crate::runtime::OrtError),
     /// The pose model could not be loaded or run.
     #[error("{}: pose model: {reason}", path.display())]
     Model { path: PathBuf, reason: String },

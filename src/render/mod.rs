@@ -32,5 +32,5 @@ pub enum RenderError {
     Song(crate::audio::AudioError),
     /// ONNX Runtime could not be loaded (the learned renderer).
     #[error(transparent)]
-    Runtime(crate::pose::PoseError),
+    Runtime(#[from] crate::runtime::OrtError),
 }

@@ -169,7 +169,7 @@ fn encode(
     };
     let size = format!("{0}x{0}", side);
     let fps = format!("{}", seq.fps);
-    let mut cmd = Command::new(crate::audio::decode::ffmpeg_bin());
+    let mut cmd = crate::runtime::ffmpeg();
     cmd.args(["-v", "error", "-nostdin", "-y"])
         .args(["-f", "rawvideo", "-pix_fmt", "rgb24", "-s", &size, "-framerate", &fps, "-i", "-"]);
     if cfg.start > 0.0 {

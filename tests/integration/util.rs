@@ -3,6 +3,7 @@ use std::process::{Command, Output};
 
 #[path = "../common/inputs.rs"]
 mod inputs;
+#[allow(unused_imports)]
 pub use inputs::{require, shared};
 
 pub fn tang(dance: &str) -> Option<PathBuf> {
