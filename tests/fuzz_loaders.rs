@@ -1,6 +1,7 @@
 //! Seeded mutation fuzzing of the loaders, in process (issue 12): a few thousand mutants of a valid
 //! pose file, a valid WAV and a valid encoders.json + safetensors pair go through the library
-//! loaders (and, when a mutant is accepted, the first stage that uses what was loaded). Each must
+//! loaders (and, when a mutant is accepted, the first stages that use what was loaded: resampling,
+//! cleaning and the motion filters for poses, MFCC for audio, one embedding for encoders). Each must
 //! give Ok or Err: never a panic (caught with `catch_unwind`) and never a huge allocation (a
 //! global allocator refuses and records any single request over [`CAP`]).
 //!
@@ -116,7 +117,9 @@ fn mutate(rng: &mut Rng, base: &[u8], numbers: &[(usize, usize)], hot: &[usize])
         match rng.below(8) {
             0 | 1 if !numbers.is_empty() => {
                 // Replace a number (only on the untouched base: spans refer to it).
-                let (s, e) = numbers[rng.below(numbers.len())];
+                // Half the time one of the first numbers: the header fields (fps, sizes) come first.
+                let k = if rng.below(2) == 0 { rng.below(numbers.len().min(6)) } else { rng.below(numbers.len()) };
+                let (s, e) = numbers[k];
                 if e <= v.len() && v.len() == base.len() {
                     let val = JSON_VALUES[rng.below(JSON_VALUES.len())];
                     v.splice(s..e, val.bytes());
@@ -240,6 +243,9 @@ fn pose_file_mutants_load_or_fail_cleanly() {
         let c = choreo::pose::clean::clean(&r, &clean);
         let _ = choreo::pose::normalize::body_height(&c.seq);
         let _ = format::to_json(&r);
+        // The motion filters size their windows from the file's own frame rate.
+        let _ = choreo::pose::motion::stops(&seq.frames, seq.fps);
+        let _ = choreo::eval::evaluate(&seq, &[0.5, 1.0, 1.5], 0.0, 20.0);
         Ok(())
     });
 }
