@@ -187,12 +187,13 @@ pub struct SourceFlags {
     /// β: weight of the rhythm mismatch (fragment's stops against the clip's beats).
     #[arg(long, default_value_t = SelectConfig::default().rhythm_weight)]
     pub rhythm_weight: f32,
-    /// Noise on the audio distances (0: the single best dance; > 0: a near-best one per --seed).
-    #[arg(long, default_value_t = 0.0)]
+    /// Noise on the audio distances: each --seed gives another near-best dance (0: the single
+    /// best dance, the same for every seed; the default was measured by tools/bench/temperature.py).
+    #[arg(long, default_value_t = SelectConfig::default().temperature)]
     pub temperature: f32,
-    /// Seed of --temperature and of --select random.
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
+    /// Seed of --temperature and of --select random [default: 0].
+    #[arg(long)]
+    pub seed: Option<u64>,
 }
 
 impl SourceFlags {
@@ -202,6 +203,9 @@ impl SourceFlags {
         }
         if !(self.temperature.is_finite() && self.temperature >= 0.0) {
             bail!("--temperature must be ≥ 0, got {}", self.temperature);
+        }
+        if self.temperature == 0.0 && self.seed.is_some() && self.select != SelectArg::Random {
+            bail!("--seed has no effect with --temperature 0 (the single best dance, the same for every seed): drop one of them");
         }
         if [self.transition_weight, self.reuse_penalty, self.rhythm_weight].iter().any(|w| !(w.is_finite() && *w >= 0.0)) {
             bail!("--transition-weight, --reuse-penalty and --rhythm-weight must be ≥ 0");
@@ -221,7 +225,7 @@ impl SourceFlags {
                 transition_weight: self.transition_weight,
                 reuse_penalty: self.reuse_penalty,
                 temperature: self.temperature,
-                seed: self.seed,
+                seed: self.seed.unwrap_or(0),
                 rhythm_weight: self.rhythm_weight,
             },
             align,
