@@ -125,7 +125,8 @@ pub fn poses(a: PosesArgs) -> anyhow::Result<ExitCode> {
             }
             None => None,
         };
-        let raw = openpose::read_dir(dir, super::check_fps(a.source_fps)?, size)?;
+        format::check_fps(dir, a.source_fps).context("--source-fps")?;
+        let raw = openpose::read_dir(dir, a.source_fps, size)?;
         normalize::resample(&normalize::fit_canvas(&raw, 512), fps)
     } else if let Some(dir) = &a.input.tang2018 {
         tang2018::load_dance(dir, fps)?.0

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 use clap::Args;
 
 use choreo::corpus::{self, CorpusConfig};
@@ -91,6 +91,12 @@ pub fn train(a: TrainArgs) -> anyhow::Result<ExitCode> {
     for e in &failed {
         eprintln!("choreo: warning: skipped: {e}");
     }
+    // Refuse an output that cannot be written (a folder, /dev/full) before training, not after.
+    choreo::io::prepare_output(&a.out)?;
+    choreo::io::prepare_output(&model::store::sidecar(&a.out))?;
+    if let Some(r) = &a.report {
+        choreo::io::prepare_output(r)?;
+    }
     let pb = super::corpus::bar(a.epochs as u64, "training");
     pb.set_message(format!("training on {} dances ({}), seed {}", c.dances.len(), a.corpus.display(), a.seed));
     let (tensors, report) = model::train(&c, &cfg, &mut |e| {
@@ -102,9 +108,6 @@ pub fn train(a: TrainArgs) -> anyhow::Result<ExitCode> {
         }
     })?;
     pb.finish_and_clear();
-    if let Some(dir) = a.out.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create folder", dir.display()))?;
-    }
     model::store::save(&a.out, &tensors, &report.card)?;
     print_report(&report, &a.out);
     if let Some(r) = &a.report {

@@ -185,8 +185,10 @@ pub fn render(a: RenderArgs) -> anyhow::Result<ExitCode> {
     let stats = render_video_with(&seq, &a.song, &a.out, &cfg, generator.as_mut(), &|done, total| {
         pb.set_length(total);
         pb.set_position(done);
-    })?;
+    });
+    // Cleared on failure too: the error is then the only line left.
     pb.finish_and_clear();
+    let stats = stats?;
     let secs = t0.elapsed().as_secs_f64();
     let model = match &generator {
         Some(g) => format!(", generator {:.1} ms/frame ({:.2} frames/s)", 1e3 * g.model_time().as_secs_f64() / stats.frames as f64, stats.frames as f64 / g.model_time().as_secs_f64().max(1e-9)),

@@ -3,6 +3,7 @@
 
 mod cli;
 mod corpus;
+mod crafted;
 mod dance;
 mod index;
 mod model;
