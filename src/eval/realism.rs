@@ -71,7 +71,7 @@ pub struct RealReference {
 
 impl RealReference {
     /// Fails (with the split's message) on a corpus without a genre of 2 dances.
-    pub fn of(corpus: &Corpus) -> crate::Result<RealReference> {
+    pub fn of(corpus: &Corpus) -> Result<RealReference, crate::model::ModelError> {
         let names: Vec<(String, String)> = corpus.dances.iter().map(|d| (d.name.clone(), d.genre.clone())).collect();
         let (train, test) = crate::model::data::split(&names)?;
         Ok(RealReference {
