@@ -7,28 +7,13 @@ use std::path::{Path, PathBuf};
 
 use hnsw_rs::prelude::*;
 
-use super::search::read_manifest;
+use super::manifest::read_manifest;
+pub use super::manifest::{IndexParams, LAYERS};
 use super::store::{self, FragmentRecord};
 use super::{EncoderRef, FragmentId, HnswInfo, IndexError, Manifest, Source, FORMAT_VERSION};
 use crate::corpus::Corpus;
 use crate::model::{data, Encoders, ModelCard};
 
-#[derive(Debug, Clone, PartialEq)]
-pub struct IndexParams {
-    /// M: neighbours per point and layer.
-    pub max_nb_connection: usize,
-    pub ef_construction: usize,
-    /// Default search width recorded in the manifest.
-    pub ef_search: usize,
-}
-
-impl Default for IndexParams {
-    fn default() -> Self {
-        IndexParams { max_nb_connection: 24, ef_construction: 200, ef_search: 64 }
-    }
-}
-
-pub const LAYERS: usize = 16;
 const BASENAME: &str = "graph";
 const STORE: &str = "fragments.bin";
 

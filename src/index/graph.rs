@@ -321,7 +321,7 @@ mod tests {
     }
 
     fn hnsw(pts: &[Vec<f32>]) -> Hnsw<'static, f32, DistL2> {
-        let h = Hnsw::<f32, DistL2>::new(16, pts.len(), super::super::build::LAYERS, 100, DistL2 {});
+        let h = Hnsw::<f32, DistL2>::new(16, pts.len(), super::super::manifest::LAYERS, 100, DistL2 {});
         for (i, p) in pts.iter().enumerate() {
             h.insert_slice((p, i));
         }

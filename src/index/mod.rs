@@ -16,6 +16,7 @@
 
 pub mod build;
 mod graph;
+pub mod manifest;
 pub mod search;
 pub mod store;
 
@@ -24,60 +25,14 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 pub use build::{merge, IndexBuilder, IndexParams};
+pub use manifest::{EncoderRef, HnswInfo, Manifest, Source, FORMAT_VERSION};
 pub use search::{Hit, Index};
 pub use store::FragmentRecord;
-
-/// Version of the on-disk layout; an index of another version is refused with both named.
-pub const FORMAT_VERSION: u32 = 1;
 
 /// Index of a fragment in the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct FragmentId(pub u32);
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Source {
-    pub name: String,
-    pub genre: String,
-    pub frames: usize,
-    pub fragments: usize,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct EncoderRef {
-    pub architecture: String,
-    pub weights_sha256: String,
-    pub path: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct HnswInfo {
-    pub basename: String,
-    pub max_nb_connection: usize,
-    pub ef_construction: usize,
-    pub ef_search: usize,
-    pub layers: usize,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Manifest {
-    pub format_version: u32,
-    pub encoder: EncoderRef,
-    pub fps: f64,
-    pub skeleton: String,
-    pub fragment_frames: usize,
-    pub fragment_secs: f64,
-    pub embed_dim: usize,
-    pub dances: usize,
-    pub fragments: usize,
-    pub sources: Vec<Source>,
-    pub hnsw: HnswInfo,
-    pub store_file: String,
-    pub store_sha256: String,
-    /// sha256 of the HNSW graph and data files.
-    pub hnsw_sha256: [String; 2],
-    pub created_by: String,
-}
 
 /// Errors of the index stage; each names the index folder or file and, where it helps, the
 /// command that fixes it.

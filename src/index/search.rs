@@ -9,7 +9,8 @@ use hnsw_rs::prelude::*;
 
 use super::graph::Graph;
 use super::store::{self, FragmentRecord};
-use super::{FragmentId, IndexError, Manifest, FORMAT_VERSION};
+use super::manifest::{read_manifest, Manifest};
+use super::{FragmentId, IndexError};
 
 /// A search result.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -33,7 +34,7 @@ impl Ann {
         if let Some(i) = points.iter().position(|p| p.len() != dim || dim == 0) {
             return Err(IndexError::Invalid(format!("point {i} has {} dimensions, point 0 has {dim}", points[i].len())));
         }
-        let hnsw = Hnsw::<f32, DistL2>::new(params.max_nb_connection, points.len().max(1), super::build::LAYERS, params.ef_construction, DistL2 {});
+        let hnsw = Hnsw::<f32, DistL2>::new(params.max_nb_connection, points.len().max(1), super::manifest::LAYERS, params.ef_construction, DistL2 {});
         if parallel {
             let data: Vec<(&Vec<f32>, usize)> = points.iter().enumerate().map(|(i, p)| (p, i)).collect();
             hnsw.parallel_insert(&data);
@@ -93,21 +94,6 @@ impl std::fmt::Debug for Index {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Index").field("dir", &self.dir).field("fragments", &self.fragments.len()).finish()
     }
-}
-
-pub fn read_manifest(dir: &Path) -> Result<Manifest, IndexError> {
-    let mp = dir.join("manifest.json");
-    if !dir.is_dir() || !mp.is_file() {
-        return Err(IndexError::Missing { path: dir.into() });
-    }
-    let bytes = std::fs::read(&mp).map_err(|e| IndexError::Io { path: mp.clone(), source: e })?;
-    // Check the version before the rest, so an index from another version names it.
-    let v: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| IndexError::Corrupt { path: mp.clone(), reason: format!("manifest is not JSON: {e}") })?;
-    let found = v.get("format_version").and_then(|x| x.as_u64()).unwrap_or(0) as u32;
-    if found != FORMAT_VERSION {
-        return Err(IndexError::Version { path: dir.into(), found, expected: FORMAT_VERSION });
-    }
-    serde_json::from_value(v).map_err(|e| IndexError::Corrupt { path: mp, reason: format!("manifest: {e}") })
 }
 
 impl Index {
