@@ -94,7 +94,7 @@ fn corpus_build(root: &Path) {
     let t = Instant::now();
     let cfg = choreo::corpus::CorpusConfig { fps: card.fps, ..Default::default() };
     let Ok((c, _)) = choreo::corpus::load(&corpus_dir, &cfg) else { return };
-    let m = IndexBuilder::new(IndexParams::default()).build(&c, &enc, &card, &model, &out.path().join("i"));
+    let m = choreo::model::embed_corpus(&c, &enc, &card).map_err(|e| e.to_string()).and_then(|emb| IndexBuilder::new(IndexParams::default()).build(&emb, &model, &out.path().join("i")).map_err(|e| e.to_string()));
     match m {
         Ok(m) => println!("index build, Tang2018 ({} dances, {} fragments): {:.1} s (goal ≤ 60 s)", m.dances, m.fragments, t.elapsed().as_secs_f64()),
         Err(e) => println!("index build failed: {e}"),

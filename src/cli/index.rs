@@ -126,7 +126,8 @@ fn build(a: BuildArgs) -> anyhow::Result<ExitCode> {
         eprintln!("choreo: warning: skipped: {e}");
     }
     eprintln!("embedding the fragments of {} dances", c.dances.len());
-    let m = IndexBuilder::new(params).build(&c, &enc, &card, &a.model, &a.out)?;
+    let emb = model::embed_corpus(&c, &enc, &card)?;
+    let m = IndexBuilder::new(params).build(&emb, &a.model, &a.out)?;
     println!("{}: {} fragments from {} dances in {:.1} s", a.out.display(), m.fragments, m.dances, t0.elapsed().as_secs_f64());
     Ok(ExitCode::SUCCESS)
 }

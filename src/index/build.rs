@@ -11,8 +11,7 @@ use super::manifest::read_manifest;
 pub use super::manifest::{IndexParams, LAYERS};
 use super::store::{self, FragmentRecord};
 use super::{EncoderRef, FragmentId, HnswInfo, IndexError, Manifest, Source, FORMAT_VERSION};
-use crate::corpus::Corpus;
-use crate::model::{data, Encoders, ModelCard};
+use crate::model::embed::EmbeddedCorpus;
 
 const BASENAME: &str = "graph";
 const STORE: &str = "fragments.bin";
@@ -30,48 +29,35 @@ impl IndexBuilder {
         IndexBuilder { params }
     }
 
-    /// Embeds every fragment of `corpus` and writes the index to `out` (atomically).
-    /// `weights` is the encoder file, recorded in the manifest. `tick` is called per dance prepared.
-    pub fn build(&self, corpus: &Corpus, enc: &Encoders, card: &ModelCard, weights: &Path, out: &Path) -> Result<Manifest, IndexError> {
-        if (corpus.fps - card.fps).abs() > 1e-9 {
-            return Err(IndexError::Invalid(format!("corpus loaded at {} fps but the encoder was trained at {} fps", corpus.fps, card.fps)));
+    /// Writes the index of the embedded fragments `emb` to `out` (atomically). `weights` is the
+    /// encoder file, recorded in the manifest.
+    pub fn build(&self, emb: &EmbeddedCorpus, weights: &Path, out: &Path) -> Result<Manifest, IndexError> {
+        let len = emb.fragment_frames;
+        if emb.fragments.is_empty() {
+            return Err(IndexError::Invalid(format!("{}: no fragments to index", out.display())));
         }
-        let len = enc.cfg.frames;
-        let dances = data::prepare(corpus, len).map_err(|e| IndexError::Invalid(e.to_string()))?;
-        let all: Vec<usize> = (0..dances.len()).collect();
-        let frags = data::eval_fragments(&dances, &all, len);
-        if frags.is_empty() {
-            return Err(IndexError::Invalid(format!("{}: no dance is long enough for one fragment of {len} frames", corpus.root.display())));
+        for (i, f) in emb.fragments.iter().enumerate() {
+            if f.source >= emb.sources.len() || f.poses.len() != len || f.pose_embedding.len() != emb.embed_dim || f.audio_embedding.len() != emb.embed_dim {
+                return Err(IndexError::Invalid(format!("fragment {i}: source {} of {}, {} frames of {len}, embeddings of {}/{} dimensions of {}", f.source, emb.sources.len(), f.poses.len(), f.pose_embedding.len(), f.audio_embedding.len(), emb.embed_dim)));
+            }
         }
-        let (t, f) = (len, enc.cfg.mfcc_dim);
-        let mf: Vec<f32> = frags.iter().flat_map(|&(d, s)| dances[d].mfcc[s * f..(s + t) * f].to_vec()).collect();
-        let po: Vec<f32> = frags.iter().flat_map(|&(d, s)| data::pose_window(&dances[d].poses[s..s + t])).collect();
-        let ae = enc.embed_audio(&mf, frags.len()).map_err(|e| IndexError::Invalid(e.to_string()))?;
-        let pe = enc.embed_poses(&po, frags.len()).map_err(|e| IndexError::Invalid(e.to_string()))?;
-        let e = enc.cfg.embed_dim;
+        let frags = &emb.fragments;
         let records: Vec<FragmentRecord> = frags
             .iter()
             .enumerate()
-            .map(|(i, &(d, s))| {
-                let next = frags.get(i + 1).filter(|&&(d2, s2)| d2 == d && s2 == s + len).map(|_| FragmentId(i as u32 + 1));
-                FragmentRecord {
-                    source: d as u32,
-                    start: s as u32,
-                    poses: corpus.dances[d].poses.frames[s..s + len].to_vec(),
-                    next,
-                    pose_embedding: pe[i * e..(i + 1) * e].to_vec(),
-                    audio_embedding: ae[i * e..(i + 1) * e].to_vec(),
-                }
+            .map(|(i, f)| {
+                let next = frags.get(i + 1).filter(|g| g.source == f.source && g.start == f.start + len).map(|_| FragmentId(i as u32 + 1));
+                FragmentRecord { source: f.source as u32, start: f.start as u32, poses: f.poses.clone(), next, pose_embedding: f.pose_embedding.clone(), audio_embedding: f.audio_embedding.clone() }
             })
             .collect();
-        let sources = corpus
-            .dances
+        let sources = emb
+            .sources
             .iter()
             .enumerate()
-            .map(|(d, x)| Source { name: x.name.clone(), genre: x.genre.clone(), frames: x.poses.len(), fragments: frags.iter().filter(|f| f.0 == d).count() })
+            .map(|(d, x)| Source { name: x.name.clone(), genre: x.genre.clone(), frames: x.frames, fragments: frags.iter().filter(|f| f.source == d).count() })
             .collect();
-        let encoder = EncoderRef { architecture: card.architecture.clone(), weights_sha256: card.weights_sha256.clone(), path: weights.display().to_string() };
-        write_index(out, records, sources, encoder, card.fps, len, card.fragment_secs, e, &self.params)
+        let encoder = EncoderRef { architecture: emb.architecture.clone(), weights_sha256: emb.weights_sha256.clone(), path: weights.display().to_string() };
+        write_index(out, records, sources, encoder, emb.fps, len, emb.fragment_secs, emb.embed_dim, &self.params)
     }
 }
 

@@ -32,7 +32,8 @@ fn fixture() -> Option<&'static PathBuf> {
 fn build(dir: &Path, corpus: &str, out: &str) -> choreo::index::Manifest {
     let (enc, card) = model::load(&dir.join("enc.safetensors"), &candle_core::Device::Cpu).unwrap();
     let (c, _) = corpus::load(&dir.join(corpus), &CorpusConfig::default()).unwrap();
-    IndexBuilder::new(IndexParams::default()).build(&c, &enc, &card, &dir.join("enc.safetensors"), &dir.join(out)).unwrap()
+    let emb = model::embed_corpus(&c, &enc, &card).unwrap();
+    IndexBuilder::new(IndexParams::default()).build(&emb, &dir.join("enc.safetensors"), &dir.join(out)).unwrap()
 }
 
 fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
