@@ -52,7 +52,14 @@ fn real_queries(root: &Path) {
         }
     });
     let n = queries.len().max(1) as f64;
-    let methods: [(&str, &dyn Fn(&[f32]) -> Vec<choreo::index::Hit>); 2] = [("ours", &|q| ix.search(q, 10, ef)), ("hnsw_rs", &|q| ix.search_hnsw_rs(q, 10, ef))];
+    // hnsw_rs' own search over the same graph: built again in memory (sequential inserts in
+    // fragment order give the index's graph; an opened index keeps only the flat copy).
+    let h = &ix.manifest.hnsw;
+    let params = IndexParams { max_nb_connection: h.max_nb_connection, ef_construction: h.ef_construction, ef_search: h.ef_search };
+    let points: Vec<Vec<f32>> = ix.fragments.iter().map(|f| f.pose_embedding.clone()).collect();
+    let ann = Ann::build(&points, &params, false).expect("one dimension");
+    let theirs = |q: &[f32]| ann.search_hnsw_rs(q, 10, ef).into_iter().map(|(i, d)| choreo::index::Hit { fragment: choreo::index::FragmentId(i as u32), distance: d }).collect();
+    let methods: [(&str, &dyn Fn(&[f32]) -> Vec<choreo::index::Hit>); 2] = [("ours", &|q| ix.search(q, 10, ef)), ("hnsw_rs", &theirs)];
     for (name, f) in methods {
         let r: f64 = queries.iter().zip(&truth).map(|(q, t)| recall(t, &f(q).iter().map(|h| h.fragment.0 as usize).collect::<Vec<_>>())).sum();
         let t = best_of(2, || {

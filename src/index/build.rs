@@ -1,32 +1,35 @@
-//! Building and merging indexes. HNSW after Malkov & Yashunin: `max_nb_connection` is M, each
-//! point's neighbours per layer; `ef_construction` the candidate list while inserting; 16 layers
-//! (hnsw_rs only dumps a graph with exactly 16). Points are inserted one by one in fragment order,
-//! and hnsw_rs draws levels from a fixed-seed generator, so the same fragments give the same graph.
+//! Building and merging indexes from embedded fragments (the model stage embeds, see
+//! `model::embed`). HNSW after Malkov & Yashunin: `max_nb_connection` is M, each point's
+//! neighbours per layer; `ef_construction` the candidate list while inserting; 16 layers. Points
+//! are inserted one by one in fragment order, and hnsw_rs draws levels from a fixed-seed
+//! generator, so the same fragments give the same graph; it is flattened ([`super::graph`]) and
+//! written in choreo's format. Writing is [`super::commit`]'s.
 
 use std::path::{Path, PathBuf};
 
 use hnsw_rs::prelude::*;
 
-use super::manifest::read_manifest;
+use super::commit::commit;
+use super::graph::Graph;
+use super::manifest::MAX_M;
 pub use super::manifest::{IndexParams, LAYERS};
 use super::store::{self, FragmentRecord};
 use super::{EncoderRef, FragmentId, HnswInfo, IndexError, Manifest, Source, FORMAT_VERSION};
 use crate::model::embed::EmbeddedCorpus;
+use crate::model::store::sha256_hex;
 
-const BASENAME: &str = "graph";
 const STORE: &str = "fragments.bin";
+const GRAPH: &str = "graph.bin";
 
 pub struct IndexBuilder {
     pub params: IndexParams,
-}
-
-fn io(path: &Path) -> impl Fn(std::io::Error) -> IndexError + '_ {
-    move |e| IndexError::Io { path: path.into(), source: e }
+    /// Write into a folder that holds files other than an index's (they are left in place).
+    pub force: bool,
 }
 
 impl IndexBuilder {
     pub fn new(params: IndexParams) -> Self {
-        IndexBuilder { params }
+        IndexBuilder { params, force: false }
     }
 
     /// Writes the index of the embedded fragments `emb` to `out` (atomically). `weights` is the
@@ -57,108 +60,72 @@ impl IndexBuilder {
             .map(|(d, x)| Source { name: x.name.clone(), genre: x.genre.clone(), frames: x.frames, fragments: frags.iter().filter(|f| f.source == d).count() })
             .collect();
         let encoder = EncoderRef { architecture: emb.architecture.clone(), weights_sha256: emb.weights_sha256.clone(), path: weights.display().to_string() };
-        write_index(out, records, sources, encoder, emb.fps, len, emb.fragment_secs, emb.embed_dim, &self.params)
+        let m = manifest(&records, sources, encoder, (emb.fps, len, emb.fragment_secs, emb.embed_dim), &self.params);
+        write_index(out, m, &records, &self.params, self.force)
     }
 }
 
-/// Writes store, graph and manifest into a fresh folder beside `out`, syncs them, and swaps it in.
-#[allow(clippy::too_many_arguments)]
-fn write_index(
-    out: &Path,
-    records: Vec<FragmentRecord>,
-    sources: Vec<Source>,
-    encoder: EncoderRef,
-    fps: f64,
-    len: usize,
-    fragment_secs: f64,
-    embed_dim: usize,
-    params: &IndexParams,
-) -> Result<Manifest, IndexError> {
-    let parent = match out.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&parent).map_err(io(&parent))?;
-    let name = out.file_name().ok_or_else(|| IndexError::Invalid(format!("{}: not a folder name", out.display())))?.to_string_lossy().to_string();
-    let tmp = parent.join(format!(".{name}.building-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&tmp);
-    let result = (|| {
-        std::fs::create_dir(&tmp).map_err(io(&tmp))?;
-        let hnsw = Hnsw::<f32, DistL2>::new(params.max_nb_connection, records.len().max(1), LAYERS, params.ef_construction, DistL2 {});
-        for (i, r) in records.iter().enumerate() {
-            hnsw.insert_slice((&r.pose_embedding, i));
-        }
-        let basename = hnsw.file_dump(&tmp, BASENAME).map_err(|e| IndexError::Invalid(format!("{}: writing the HNSW graph: {e}", tmp.display())))?;
-        let mut hnsw_sha256: [String; 2] = Default::default();
-        for (k, ext) in ["hnsw.graph", "hnsw.data"].iter().enumerate() {
-            let p = tmp.join(format!("{basename}.{ext}"));
-            hnsw_sha256[k] = crate::model::store::sha256_hex(&std::fs::read(&p).map_err(io(&p))?);
-        }
-        let bytes = store::encode(&records)?;
-        let sp = tmp.join(STORE);
-        std::fs::write(&sp, &bytes).map_err(io(&sp))?;
-        let manifest = Manifest {
-            format_version: FORMAT_VERSION,
-            encoder,
-            fps,
-            skeleton: crate::pose::format::SKELETON_NAME.into(),
-            fragment_frames: len,
-            fragment_secs,
-            embed_dim,
-            dances: sources.len(),
-            fragments: records.len(),
-            sources,
-            hnsw: HnswInfo { basename, max_nb_connection: params.max_nb_connection, ef_construction: params.ef_construction, ef_search: params.ef_search, layers: LAYERS },
-            store_file: STORE.into(),
-            store_sha256: crate::model::store::sha256_hex(&bytes),
-            hnsw_sha256,
-            created_by: format!("choreo {}", env!("CARGO_PKG_VERSION")),
-        };
-        let mp = tmp.join("manifest.json");
-        let json = serde_json::to_string_pretty(&manifest).map_err(|e| IndexError::Invalid(e.to_string()))?;
-        std::fs::write(&mp, json).map_err(io(&mp))?;
-        // Sync every file and the folder before it becomes visible.
-        for entry in std::fs::read_dir(&tmp).map_err(io(&tmp))? {
-            let p = entry.map_err(io(&tmp))?.path();
-            std::fs::File::open(&p).and_then(|f| f.sync_all()).map_err(io(&p))?;
-        }
-        std::fs::File::open(&tmp).and_then(|f| f.sync_all()).map_err(io(&tmp))?;
-        if let Ok(v) = std::env::var("CHOREO_FAIL_BEFORE_COMMIT") {
-            // Test hook: simulate a crash after writing everything, before the swap.
-            if !v.is_empty() {
-                return Err(IndexError::Invalid(format!("{}: build interrupted before commit (CHOREO_FAIL_BEFORE_COMMIT)", out.display())));
-            }
-        }
-        Ok(manifest)
-    })();
-    let manifest = match result {
-        Ok(m) => m,
-        Err(e) => {
-            let _ = std::fs::remove_dir_all(&tmp);
-            return Err(e);
-        }
-    };
-    // Commit: the old index moves aside, the new one takes its name, the old one is removed.
-    let old = parent.join(format!(".{name}.old-{}", std::process::id()));
-    let had_old = out.exists();
-    if had_old {
-        std::fs::rename(out, &old).map_err(io(out))?;
+/// Whether `out` may be written by a build or merge (see [`IndexBuilder::force`]); checked again
+/// when writing, but callers can refuse before the expensive work. Writes nothing.
+pub fn check_output(out: &Path, force: bool) -> Result<(), IndexError> {
+    super::commit::check_output(out, force)
+}
+
+/// The flat graph of the records' pose embeddings, inserted one by one in fragment order.
+fn graph(records: &[FragmentRecord], params: &IndexParams) -> Result<Graph, IndexError> {
+    let hnsw = Hnsw::<f32, DistL2>::new(params.max_nb_connection, records.len().max(1), LAYERS, params.ef_construction, DistL2 {});
+    for (i, r) in records.iter().enumerate() {
+        hnsw.insert_slice((&r.pose_embedding, i));
     }
-    if let Err(e) = std::fs::rename(&tmp, out) {
-        if had_old {
-            let _ = std::fs::rename(&old, out);
-        }
-        let _ = std::fs::remove_dir_all(&tmp);
-        return Err(IndexError::Io { path: out.into(), source: e });
+    Graph::from_hnsw(&hnsw, records.len()).map_err(IndexError::Invalid)
+}
+
+/// Fills in the manifest's files and hashes and commits store, graph and manifest to `out`
+/// as a new generation ([`super::commit`]).
+fn write_index(out: &Path, mut manifest: Manifest, records: &[FragmentRecord], params: &IndexParams, force: bool) -> Result<Manifest, IndexError> {
+    if params.max_nb_connection < 2 || params.max_nb_connection > MAX_M || params.ef_construction == 0 || params.ef_search == 0 {
+        return Err(IndexError::Invalid(format!("HNSW M {} must be 2 to {MAX_M}, ef_construction and ef_search at least 1", params.max_nb_connection)));
     }
-    if had_old {
-        let _ = std::fs::remove_dir_all(&old);
-    }
+    let store = store::encode(records)?;
+    let graph = graph(records, params)?.encode();
+    manifest.store_file = STORE.into();
+    manifest.store_sha256 = sha256_hex(&store);
+    manifest.graph_file = GRAPH.into();
+    manifest.graph_sha256 = sha256_hex(&graph);
+    commit(out, &[(STORE, &store), (GRAPH, &graph)], force, |generation| {
+        manifest.generation = generation.into();
+        serde_json::to_vec_pretty(&manifest).map_err(|e| IndexError::Invalid(e.to_string()))
+    })?;
     Ok(manifest)
 }
 
-/// Merges indexes built with the same encoder, fps and fragment length into `out`.
-pub fn merge(inputs: &[PathBuf], out: &Path, params: &IndexParams) -> Result<Manifest, IndexError> {
+/// The manifest of `records` without its files (filled in by `write_index`).
+fn manifest(records: &[FragmentRecord], sources: Vec<Source>, encoder: EncoderRef, f: (f64, usize, f64, usize), params: &IndexParams) -> Manifest {
+    let (fps, fragment_frames, fragment_secs, embed_dim) = f;
+    Manifest {
+        format_version: FORMAT_VERSION,
+        encoder,
+        fps,
+        skeleton: crate::pose::format::SKELETON_NAME.into(),
+        fragment_frames,
+        fragment_secs,
+        embed_dim,
+        dances: sources.len(),
+        fragments: records.len(),
+        sources,
+        hnsw: HnswInfo { max_nb_connection: params.max_nb_connection, ef_construction: params.ef_construction, ef_search: params.ef_search, layers: LAYERS },
+        generation: String::new(),
+        store_file: String::new(),
+        store_sha256: String::new(),
+        graph_file: String::new(),
+        graph_sha256: String::new(),
+        created_by: format!("choreo {}", env!("CARGO_PKG_VERSION")),
+    }
+}
+
+/// Merges indexes built with the same encoder, fps and fragment length into `out` (which, like a
+/// build's, must be new, empty or an index unless `force`).
+pub fn merge(inputs: &[PathBuf], out: &Path, params: &IndexParams, force: bool) -> Result<Manifest, IndexError> {
     let mut records = Vec::new();
     let mut sources: Vec<Source> = Vec::new();
     let mut first: Option<Manifest> = None;
@@ -169,12 +136,12 @@ pub fn merge(inputs: &[PathBuf], out: &Path, params: &IndexParams) -> Result<Man
             if f.encoder.weights_sha256 != m.encoder.weights_sha256 {
                 return Err(IndexError::Encoder { path: dir.clone(), expected: f.encoder.weights_sha256.chars().take(12).collect(), found: m.encoder.weights_sha256.chars().take(12).collect() });
             }
-            if (f.fps - m.fps).abs() > 1e-9 || f.fragment_frames != m.fragment_frames {
+            if (f.fps - m.fps).abs() > 1e-9 || f.fragment_frames != m.fragment_frames || f.embed_dim != m.embed_dim {
                 return Err(IndexError::Invalid(format!("{}: {} fps × {} frames, but {} has {} fps × {} frames", dir.display(), m.fps, m.fragment_frames, inputs[0].display(), f.fps, f.fragment_frames)));
             }
         }
-        let src_off = sources.len() as u32;
-        let id_off = records.len() as u32;
+        let src_off = u32::try_from(sources.len()).map_err(|_| IndexError::Invalid("too many dances to merge".into()))?;
+        let id_off = u32::try_from(records.len()).ok().filter(|o| o.checked_add(ix.fragments.len() as u32).is_some()).ok_or_else(|| IndexError::Invalid("too many fragments to merge".into()))?;
         for mut r in ix.fragments {
             r.source += src_off;
             r.next = r.next.map(|n| FragmentId(n.0 + id_off));
@@ -184,10 +151,6 @@ pub fn merge(inputs: &[PathBuf], out: &Path, params: &IndexParams) -> Result<Man
         first.get_or_insert(m);
     }
     let f = first.ok_or_else(|| IndexError::Invalid("merge needs at least one index".into()))?;
-    write_index(out, records, sources, f.encoder.clone(), f.fps, f.fragment_frames, f.fragment_secs, f.embed_dim, params)
-}
-
-/// Reads only the manifest (for `choreo index info`).
-pub fn info(dir: &Path) -> Result<Manifest, IndexError> {
-    read_manifest(dir)
+    let m = manifest(&records, sources, f.encoder.clone(), (f.fps, f.fragment_frames, f.fragment_secs, f.embed_dim), params);
+    write_index(out, m, &records, params, force)
 }

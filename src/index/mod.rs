@@ -1,20 +1,24 @@
-//! Index stage: fragments and their embeddings in, a persistent searchable store out.
+//! Index stage: embedded fragments in (from `model::embed`), a persistent searchable store out.
 //!
-//! - [`build`]: `IndexBuilder::new(params).build(..)` embeds every fragment with the pose encoder
-//!   (keeping its own audio embedding too) and writes `index/NAME/` atomically: everything goes into
-//!   a temporary folder beside the target, which replaces the target only at the end.
+//! - [`build`]: `IndexBuilder::new(params).build(&embedded, weights, out)` builds the HNSW graph
+//!   over the pose embeddings and writes `index/NAME/`; `merge` combines indexes.
+//! - `commit` (private): the crash-safe write — a new generation folder, then an atomic rename of
+//!   `manifest.json`; leftovers of killed runs are removed by the next run.
+//! - [`manifest`]: the manifest type, its checks (ranges, file names inside the index) and the
+//!   format version.
 //! - [`store`]: the fragment store (bincode 2, with a header and a sha256 checked on open).
 //! - [`search`]: `Index::open(dir)` (read-only) and `index.search(query, k, ef)` → [`Hit`]s, with
-//!   exact search as the reference and hnsw_rs' own search (`search_hnsw_rs`) for comparison.
-//! - `graph` (private): the hnsw_rs graph flattened into contiguous arrays on open, and the HNSW
-//!   search over them that `search` uses (about 10× cheaper per visited point than hnsw_rs').
+//!   exact search as the reference; [`Ann`] the same graph over plain vectors for benchmarks.
+//! - `graph` (private): the HNSW graph flattened into contiguous arrays, its file format, and the
+//!   HNSW search over it (about 10× cheaper per visited point than hnsw_rs').
 //!
-//! Layout of `index/NAME/`: `manifest.json` (format version, encoder fingerprint, fps, skeleton,
-//! fragment length, counts, sources with genre, HNSW parameters, file hashes), `fragments.bin`,
-//! and the hnsw_rs dump `graph.hnsw.graph` + `graph.hnsw.data` (16 layers, as hnsw_rs requires to
-//! dump). hnsw_rs types stay private to this module.
+//! Layout of `index/NAME/` (format version 2): `manifest.json` (format version, encoder
+//! fingerprint, fps, skeleton, fragment length, counts, sources with genre, HNSW parameters, the
+//! current generation, file names and hashes) and the generation folder `gen-NNNNNN/` with
+//! `fragments.bin` and `graph.bin`. hnsw_rs types stay private to this module.
 
 pub mod build;
+mod commit;
 mod graph;
 pub mod manifest;
 pub mod search;
@@ -26,7 +30,7 @@ use serde::{Deserialize, Serialize};
 
 pub use build::{merge, IndexBuilder, IndexParams};
 pub use manifest::{EncoderRef, HnswInfo, Manifest, Source, FORMAT_VERSION};
-pub use search::{Hit, Index};
+pub use search::{Ann, Hit, Index};
 pub use store::FragmentRecord;
 
 /// Index of a fragment in the store.

@@ -1,7 +1,8 @@
-//! Reading an index: `Index::open(dir)` checks the manifest's format version, the store's hash
-//! and loads the HNSW graph; `search` answers k nearest pose fragments for a 16-d audio
-//! embedding, `search_exact` is the brute-force reference. Searches run on
-//! a flat copy of the graph ([`super::graph`]); hnsw_rs' own search stays as `search_hnsw_rs`.
+//! Reading an index: `Index::open(dir)` checks the manifest (format version, ranges, file names),
+//! the store's and the graph's hashes and counts, and loads the flat graph ([`super::graph`]);
+//! `search` answers k nearest pose fragments for a 16-d audio embedding, `search_exact` is the
+//! brute-force reference. [`Ann`] builds the same graph in memory over plain vectors (benchmarks),
+//! with hnsw_rs' own search beside ours for comparison.
 
 use std::path::{Path, PathBuf};
 
@@ -81,12 +82,11 @@ impl Ann {
     }
 }
 
-/// A read-only, opened index.
+/// A read-only, opened index: the manifest, the fragment store and the flat graph.
 pub struct Index {
     pub dir: PathBuf,
     pub manifest: Manifest,
     pub fragments: Vec<FragmentRecord>,
-    hnsw: Hnsw<'static, f32, DistL2>,
     graph: Graph,
 }
 
@@ -96,39 +96,87 @@ impl std::fmt::Debug for Index {
     }
 }
 
+/// Reads a file of the index, refusing one larger than `max` bytes before reading it.
+fn read_limited(path: &Path, max: u64) -> Result<Vec<u8>, IndexError> {
+    let io = |e| IndexError::Io { path: path.into(), source: e };
+    let len = std::fs::metadata(path).map_err(io)?.len();
+    if len > max {
+        return Err(IndexError::Corrupt { path: path.into(), reason: format!("{len} bytes, more than the manifest's counts allow ({max})") });
+    }
+    std::fs::read(path).map_err(io)
+}
+
+/// Every record consistent with the manifest: its source listed, `fragment_frames` poses,
+/// embeddings of `embed_dim`, finite numbers, continuations inside the store.
+fn check_records(m: &Manifest, records: &[FragmentRecord], path: &Path) -> Result<(), IndexError> {
+    let bad = |i: usize, reason: String| Err(IndexError::Corrupt { path: path.into(), reason: format!("fragment {i}: {reason}") });
+    let mut per_source = vec![0usize; m.sources.len()];
+    for (i, r) in records.iter().enumerate() {
+        match per_source.get_mut(r.source as usize) {
+            Some(c) => *c += 1,
+            None => return bad(i, format!("source {} of {}", r.source, m.sources.len())),
+        }
+        if r.poses.len() != m.fragment_frames || r.pose_embedding.len() != m.embed_dim || r.audio_embedding.len() != m.embed_dim {
+            return bad(i, format!("{} frames and embeddings of {}/{} dimensions, the manifest says {} and {}", r.poses.len(), r.pose_embedding.len(), r.audio_embedding.len(), m.fragment_frames, m.embed_dim));
+        }
+        if r.next.is_some_and(|n| n.0 as usize >= records.len()) {
+            return bad(i, "continuation out of range".into());
+        }
+        let finite = r.poses.iter().flatten().flatten().chain(&r.pose_embedding).chain(&r.audio_embedding).all(|x| x.is_finite());
+        if !finite {
+            return bad(i, "a pose or embedding value is not finite".into());
+        }
+    }
+    if let Some(d) = (0..per_source.len()).find(|&d| per_source[d] != m.sources[d].fragments) {
+        return Err(IndexError::Corrupt { path: path.into(), reason: format!("source {d} has {} fragments, the manifest says {}", per_source[d], m.sources[d].fragments) });
+    }
+    Ok(())
+}
+
 impl Index {
+    /// Opens `dir`: the manifest (checked), then the current generation's store and graph, each
+    /// checked against the manifest's hash and counts. If a build replaces the generation while
+    /// it is being read, the new one is read.
     pub fn open(dir: &Path) -> Result<Index, IndexError> {
-        let manifest = read_manifest(dir)?;
-        let sp = dir.join(&manifest.store_file);
-        let bytes = std::fs::read(&sp).map_err(|e| IndexError::Io { path: sp.clone(), source: e })?;
-        let fragments = store::decode(&bytes, &sp)?;
-        if crate::model::store::sha256_hex(&bytes) != manifest.store_sha256 {
-            return Err(IndexError::Corrupt { path: sp, reason: "contents do not match the manifest's hash".into() });
-        }
-        if fragments.len() != manifest.fragments {
-            return Err(IndexError::Corrupt { path: sp, reason: format!("{} fragments, the manifest says {}", fragments.len(), manifest.fragments) });
-        }
-        let graph = dir.join(format!("{}.hnsw.graph", manifest.hnsw.basename));
-        let data = dir.join(format!("{}.hnsw.data", manifest.hnsw.basename));
-        // hnsw_rs may panic on a damaged file, so both files are checked against the manifest's
-        // hashes before it reads them.
-        for (p, want) in [(&graph, &manifest.hnsw_sha256[0]), (&data, &manifest.hnsw_sha256[1])] {
-            let b = std::fs::read(p).map_err(|e| IndexError::Io { path: p.clone(), source: e })?;
-            if &crate::model::store::sha256_hex(&b) != want {
-                return Err(IndexError::Corrupt { path: p.clone(), reason: "HNSW file does not match the manifest's hash (truncated or changed)".into() });
+        let mut manifest = read_manifest(dir)?;
+        for _ in 0..3 {
+            match Index::open_generation(dir, manifest.clone()) {
+                Err(IndexError::Io { path, source }) if source.kind() == std::io::ErrorKind::NotFound => {
+                    let again = read_manifest(dir)?;
+                    if again.generation == manifest.generation {
+                        return Err(IndexError::Io { path, source });
+                    }
+                    manifest = again;
+                }
+                r => return r,
             }
         }
-        // hnsw_rs ties the loaded graph's lifetime to its loader; the loader is small and lives as
-        // long as the process needs the index, so it is leaked on purpose.
-        let io: &'static mut HnswIo = Box::leak(Box::new(HnswIo::new(dir, &manifest.hnsw.basename)));
-        let hnsw = io
-            .load_hnsw::<f32, DistL2>()
-            .map_err(|e| IndexError::Corrupt { path: graph.clone(), reason: format!("HNSW graph could not be read: {e}") })?;
-        if hnsw.get_nb_point() != fragments.len() {
-            return Err(IndexError::Corrupt { path: graph, reason: format!("{} points, the store has {} fragments", hnsw.get_nb_point(), fragments.len()) });
+        Index::open_generation(dir, manifest)
+    }
+
+    fn open_generation(dir: &Path, manifest: Manifest) -> Result<Index, IndexError> {
+        let n = manifest.fragments;
+        // The largest store the counts allow: per fragment its poses and embeddings at 4 bytes per
+        // float plus a generous allowance for bincode's varints and the header.
+        let per = manifest.fragment_frames * crate::pose::NUM_JOINTS * 3 * 5 + manifest.embed_dim * 2 * 5 + 64;
+        let sp = manifest.store_path(dir);
+        let bytes = read_limited(&sp, (n as u64).saturating_mul(per as u64).saturating_add(1024))?;
+        if crate::model::store::sha256_hex(&bytes) != manifest.store_sha256 {
+            return Err(IndexError::Corrupt { path: sp, reason: "contents do not match the manifest's hash (truncated or changed)".into() });
         }
-        let graph = Graph::from_hnsw(&hnsw, fragments.len()).map_err(|reason| IndexError::Corrupt { path: graph, reason: format!("HNSW graph: {reason}") })?;
-        Ok(Index { dir: dir.into(), manifest, fragments, hnsw, graph })
+        let fragments = store::decode(&bytes, &sp)?;
+        drop(bytes);
+        if fragments.len() != n {
+            return Err(IndexError::Corrupt { path: sp, reason: format!("{} fragments, the manifest says {n}", fragments.len()) });
+        }
+        check_records(&manifest, &fragments, &sp)?;
+        let gp = manifest.graph_path(dir);
+        let gbytes = read_limited(&gp, Graph::max_file_bytes(n, manifest.embed_dim, manifest.hnsw.max_nb_connection))?;
+        if crate::model::store::sha256_hex(&gbytes) != manifest.graph_sha256 {
+            return Err(IndexError::Corrupt { path: gp, reason: "contents do not match the manifest's hash (truncated or changed)".into() });
+        }
+        let graph = Graph::decode(&gbytes, n, manifest.embed_dim).map_err(|reason| IndexError::Corrupt { path: gp, reason })?;
+        Ok(Index { dir: dir.into(), manifest, fragments, graph })
     }
 
     /// Refuses queries from an encoder other than the one the index was built with.
@@ -155,22 +203,6 @@ impl Index {
     /// by fragment number. Empty for a query of another dimension than the index's.
     pub fn search(&self, query: &[f32], k: usize, ef: usize) -> Vec<Hit> {
         hits(self.graph.search(query, k, ef))
-    }
-
-    /// The same through hnsw_rs' own search (slower; kept for comparison).
-    pub fn search_hnsw_rs(&self, query: &[f32], k: usize, ef: usize) -> Vec<Hit> {
-        let k = k.min(self.fragments.len());
-        if k == 0 || query.len() != self.graph.dim() {
-            return Vec::new();
-        }
-        let mut hits: Vec<Hit> = self
-            .hnsw
-            .search(query, k, ef.max(k))
-            .into_iter()
-            .map(|n| Hit { fragment: FragmentId(n.d_id as u32), distance: n.distance })
-            .collect();
-        hits.sort_by(|a, b| a.distance.total_cmp(&b.distance).then(a.fragment.cmp(&b.fragment)));
-        hits
     }
 
     /// The reference: k nearest by a full scan of the contiguous embeddings.

@@ -5,6 +5,7 @@ mod cli;
 mod corpus;
 mod dance;
 mod index;
+mod index_robust;
 mod model;
 mod poses;
 mod util;
