@@ -154,3 +154,108 @@ pub fn merge(inputs: &[PathBuf], out: &Path, params: &IndexParams, force: bool) 
     let m = manifest(&records, sources, f.encoder.clone(), (f.fps, f.fragment_frames, f.fragment_secs, f.embed_dim), params);
     write_index(out, m, &records, params, force)
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::model::embed::{EmbeddedFragment, EmbeddedSource};
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+
+    /// Dances of the given fragment starts (frames of 3 at 24 fps), random poses and 16-d
+    /// embeddings from `seed`.
+    pub(crate) fn synthetic(starts: &[&[usize]], seed: u64) -> EmbeddedCorpus {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut fragments = Vec::new();
+        for (s, list) in starts.iter().enumerate() {
+            for &start in *list {
+                fragments.push(EmbeddedFragment {
+                    source: s,
+                    start,
+                    poses: (0..3).map(|_| std::array::from_fn(|_| [rng.gen_range(0.0..100.0), rng.gen_range(0.0..100.0), 1.0])).collect(),
+                    pose_embedding: (0..16).map(|_| rng.gen_range(-1.0..1.0)).collect(),
+                    audio_embedding: (0..16).map(|_| rng.gen_range(-1.0..1.0)).collect(),
+                });
+            }
+        }
+        EmbeddedCorpus {
+            sources: (0..starts.len()).map(|s| EmbeddedSource { name: format!("D{s}"), genre: "waltz".into(), frames: 100 }).collect(),
+            fragments,
+            fps: 24.0,
+            fragment_frames: 3,
+            fragment_secs: 0.125,
+            embed_dim: 16,
+            architecture: "test".into(),
+            weights_sha256: "cd".repeat(32),
+        }
+    }
+
+    fn files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+        let mut v = Vec::new();
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                v.extend(files(&p).into_iter().map(|(q, b)| (Path::new(p.file_name().unwrap()).join(q), b)));
+            } else {
+                v.push((PathBuf::from(p.file_name().unwrap()), std::fs::read(&p).unwrap()));
+            }
+        }
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn continuations_counts_and_byte_identical_rebuilds() {
+        let t = tempfile::tempdir().unwrap();
+        // D0: 0, 3, 6 (consecutive), then 12 after a gap; D1: 0, 3.
+        let emb = synthetic(&[&[0, 3, 6, 12], &[0, 3]], 1);
+        let m = IndexBuilder::new(IndexParams::default()).build(&emb, Path::new("w.safetensors"), &t.path().join("x")).unwrap();
+        assert_eq!((m.fragments, m.dances, m.generation.as_str()), (6, 2, "gen-000001"));
+        assert_eq!(m.sources.iter().map(|s| s.fragments).collect::<Vec<_>>(), [4, 2]);
+        assert_eq!(m.encoder.path, "w.safetensors");
+        let ix = super::super::Index::open(&t.path().join("x")).unwrap();
+        let next: Vec<Option<u32>> = ix.fragments.iter().map(|f| f.next.map(|n| n.0)).collect();
+        assert_eq!(next, [Some(1), Some(2), None, None, Some(5), None]);
+        assert_eq!(ix.fragments[4].pose_embedding, emb.fragments[4].pose_embedding);
+        // The same fragments into another folder: the same bytes.
+        IndexBuilder::new(IndexParams::default()).build(&emb, Path::new("w.safetensors"), &t.path().join("y")).unwrap();
+        assert_eq!(files(&t.path().join("x")), files(&t.path().join("y")));
+    }
+
+    #[test]
+    fn inconsistent_fragments_and_parameters_are_refused() {
+        let t = tempfile::tempdir().unwrap();
+        let out = t.path().join("x");
+        let b = IndexBuilder::new(IndexParams::default());
+        let mut emb = synthetic(&[&[0, 3]], 2);
+        emb.fragments[1].pose_embedding.pop();
+        assert!(b.build(&emb, Path::new("w"), &out).unwrap_err().to_string().contains("fragment 1"));
+        let mut emb = synthetic(&[&[0]], 2);
+        emb.fragments[0].source = 1;
+        assert!(b.build(&emb, Path::new("w"), &out).is_err());
+        let emb = synthetic(&[&[]], 2);
+        assert!(b.build(&emb, Path::new("w"), &out).unwrap_err().to_string().contains("no fragments"));
+        let bad = IndexBuilder::new(IndexParams { max_nb_connection: 1, ..IndexParams::default() });
+        assert!(bad.build(&synthetic(&[&[0]], 2), Path::new("w"), &out).unwrap_err().to_string().contains("HNSW M 1"));
+        assert!(!out.exists(), "nothing is written for a refused build");
+    }
+
+    #[test]
+    fn merge_renumbers_sources_and_continuations() {
+        let t = tempfile::tempdir().unwrap();
+        let b = IndexBuilder::new(IndexParams::default());
+        b.build(&synthetic(&[&[0, 3]], 3), Path::new("w"), &t.path().join("a")).unwrap();
+        b.build(&synthetic(&[&[0], &[0, 3, 6]], 4), Path::new("w"), &t.path().join("b")).unwrap();
+        let m = merge(&[t.path().join("a"), t.path().join("b")], &t.path().join("ab"), &IndexParams::default(), false).unwrap();
+        assert_eq!((m.dances, m.fragments), (3, 6));
+        let ix = super::super::Index::open(&t.path().join("ab")).unwrap();
+        let v: Vec<(u32, Option<u32>)> = ix.fragments.iter().map(|f| (f.source, f.next.map(|n| n.0))).collect();
+        assert_eq!(v, [(0, Some(1)), (0, None), (1, None), (2, Some(4)), (2, Some(5)), (2, None)]);
+        // Another encoder is refused, naming the index.
+        let mut other = synthetic(&[&[0]], 5);
+        other.weights_sha256 = "ef".repeat(32);
+        b.build(&other, Path::new("w"), &t.path().join("c")).unwrap();
+        let e = merge(&[t.path().join("a"), t.path().join("c")], &t.path().join("ac"), &IndexParams::default(), false).unwrap_err().to_string();
+        assert!(e.contains("/c") && e.contains("encoder"), "{e}");
+    }
+}

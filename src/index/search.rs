@@ -223,3 +223,69 @@ pub fn l2(a: &[f32], b: &[f32]) -> f32 {
 fn short(h: &str) -> String {
     h.chars().take(12).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::index::build::tests::synthetic;
+    use crate::index::{IndexBuilder, IndexParams};
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+
+    /// The persisted graph searches exactly like the one flattened from hnsw_rs in memory (what
+    /// opening an index did before format 2), and exact search agrees with a sort.
+    #[test]
+    fn opened_index_searches_like_the_in_memory_graph() {
+        let t = tempfile::tempdir().unwrap();
+        let starts: Vec<usize> = (0..400).map(|i| i * 3).collect();
+        let emb = synthetic(&[&starts, &starts[..150]], 6);
+        let params = IndexParams::default();
+        let dir = t.path().join("ix");
+        IndexBuilder::new(params.clone()).build(&emb, Path::new("w"), &dir).unwrap();
+        let ix = Index::open(&dir).unwrap();
+        let points: Vec<Vec<f32>> = emb.fragments.iter().map(|f| f.pose_embedding.clone()).collect();
+        let ann = Ann::build(&points, &params, false).unwrap();
+        let mut rng = ChaCha8Rng::seed_from_u64(9);
+        for _ in 0..100 {
+            let q: Vec<f32> = (0..16).map(|_| rng.gen_range(-1.0..1.0)).collect();
+            let ours: Vec<(usize, f32)> = ix.search(&q, 10, 64).iter().map(|h| (h.fragment.0 as usize, h.distance)).collect();
+            assert_eq!(ours, ann.search(&q, 10, 64));
+            let exact = ix.search_exact(&q, 5);
+            let mut all: Vec<(u32, f32)> = points.iter().enumerate().map(|(i, p)| (i as u32, l2(&q, p))).collect();
+            all.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
+            assert_eq!(exact.iter().map(|h| h.fragment.0).collect::<Vec<_>>(), all[..5].iter().map(|x| x.0).collect::<Vec<_>>());
+        }
+        assert!(ix.search(&[0.0; 3], 10, 64).is_empty());
+    }
+
+    #[test]
+    fn records_inconsistent_with_the_manifest_are_refused() {
+        let t = tempfile::tempdir().unwrap();
+        let dir = t.path().join("ix");
+        IndexBuilder::new(IndexParams::default()).build(&synthetic(&[&[0, 3], &[0]], 7), Path::new("w"), &dir).unwrap();
+        let ix = Index::open(&dir).unwrap();
+        let p = Path::new("f.bin");
+        check_records(&ix.manifest, &ix.fragments, p).unwrap();
+        let cases: Vec<(&str, Box<dyn Fn(&mut Vec<FragmentRecord>)>)> = vec![
+            ("source 2", Box::new(|r| r[0].source = 2)),
+            ("continuation", Box::new(|r| r[0].next = Some(FragmentId(3)))),
+            ("not finite", Box::new(|r| r[1].poses[0][0][0] = f32::NAN)),
+            ("not finite", Box::new(|r| r[2].audio_embedding[3] = f32::INFINITY)),
+            ("dimensions", Box::new(|r| r[2].pose_embedding.push(0.0))),
+            ("frames", Box::new(|r| {
+                r[1].poses.pop();
+            })),
+            ("source 0 has 1", Box::new(|r| r[1].source = 1)),
+        ];
+        for (want, f) in cases {
+            let mut r = ix.fragments.clone();
+            f(&mut r);
+            let e = check_records(&ix.manifest, &r, p).unwrap_err().to_string();
+            assert!(e.starts_with("f.bin: ") && e.contains(want), "{want}: {e}");
+        }
+        // A missing generation folder is named.
+        std::fs::remove_dir_all(dir.join("gen-000001")).unwrap();
+        let e = Index::open(&dir).unwrap_err().to_string();
+        assert!(e.contains("gen-000001") && e.contains("fragments.bin"), "{e}");
+    }
+}
