@@ -16,7 +16,7 @@ pub use super::manifest::{IndexParams, LAYERS};
 use super::store::{self, FragmentRecord};
 use super::{EncoderRef, FragmentId, HnswInfo, IndexError, Manifest, Source, FORMAT_VERSION};
 use crate::model::embed::EmbeddedCorpus;
-use crate::model::store::sha256_hex;
+use crate::io::sha256_hex;
 
 const STORE: &str = "fragments.bin";
 const GRAPH: &str = "graph.bin";

@@ -161,7 +161,7 @@ impl Index {
         let per = manifest.fragment_frames * crate::pose::NUM_JOINTS * 3 * 5 + manifest.embed_dim * 2 * 5 + 64;
         let sp = manifest.store_path(dir);
         let bytes = read_limited(&sp, (n as u64).saturating_mul(per as u64).saturating_add(1024))?;
-        if crate::model::store::sha256_hex(&bytes) != manifest.store_sha256 {
+        if crate::io::sha256_hex(&bytes) != manifest.store_sha256 {
             return Err(IndexError::Corrupt { path: sp, reason: "contents do not match the manifest's hash (truncated or changed)".into() });
         }
         let fragments = store::decode(&bytes, &sp)?;
@@ -172,7 +172,7 @@ impl Index {
         check_records(&manifest, &fragments, &sp)?;
         let gp = manifest.graph_path(dir);
         let gbytes = read_limited(&gp, Graph::max_file_bytes(n, manifest.embed_dim, manifest.hnsw.max_nb_connection))?;
-        if crate::model::store::sha256_hex(&gbytes) != manifest.graph_sha256 {
+        if crate::io::sha256_hex(&gbytes) != manifest.graph_sha256 {
             return Err(IndexError::Corrupt { path: gp, reason: "contents do not match the manifest's hash (truncated or changed)".into() });
         }
         let graph = Graph::decode(&gbytes, n, manifest.embed_dim).map_err(|reason| IndexError::Corrupt { path: gp, reason })?;

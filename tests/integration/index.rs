@@ -213,8 +213,7 @@ fn merged_shards_hold_both_corpora() {
 #[test]
 fn default_index_search_matches_exact_and_survives_reopen() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("index/default");
-    if !dir.join("manifest.json").is_file() || shared("data/tang2018").is_none() {
-        eprintln!("skipping: {} not built (tools/setup.sh)", dir.display());
+    if require(dir.join("manifest.json"), "build it with tools/setup.sh").is_none() || shared("data/tang2018").is_none() {
         return;
     }
     let ix = Index::open(&dir).unwrap();

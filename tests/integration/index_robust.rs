@@ -57,7 +57,7 @@ fn write_manifest_rehashed(dir: &Path, mut m: serde_json::Value) {
     let g = m["generation"].as_str().unwrap_or("gen-000001").to_string();
     for (file, hash) in [("fragments.bin", "store_sha256"), ("graph.bin", "graph_sha256")] {
         if let Ok(b) = std::fs::read(dir.join(&g).join(file)) {
-            m[hash] = serde_json::json!(choreo::model::store::sha256_hex(&b));
+            m[hash] = serde_json::json!(choreo::io::sha256_hex(&b));
         }
     }
     std::fs::write(dir.join("manifest.json"), serde_json::to_vec_pretty(&m).unwrap()).unwrap();
