@@ -28,7 +28,7 @@ pub use fragment::{fragments, Fragment, FragmentConfig};
 pub use stats::{stats, CorpusStats};
 
 /// Canvas size every corpus is brought to.
-pub const CANVAS: u32 = 512;
+pub use crate::pose::CANVAS;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CorpusFormat {

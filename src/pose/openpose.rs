@@ -98,6 +98,26 @@ pub fn read_frame(path: &Path) -> Result<Frame, PoseError> {
     Ok(best.map(|(_, f)| f).unwrap_or([[0.0; 3]; NUM_JOINTS]))
 }
 
+/// The image size of an OpenPose input, `WIDTHxHEIGHT` (e.g. `1920x1080`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImageSize {
+    pub width: u32,
+    pub height: u32,
+}
+
+impl std::str::FromStr for ImageSize {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || format!("expected WIDTHxHEIGHT in pixels (e.g. 1920x1080), got '{s}'");
+        let (w, h) = s.split_once('x').ok_or_else(bad)?;
+        let (width, height) = (w.trim().parse::<u32>().map_err(|_| bad())?, h.trim().parse::<u32>().map_err(|_| bad())?);
+        if width == 0 || height == 0 {
+            return Err(bad());
+        }
+        Ok(ImageSize { width, height })
+    }
+}
+
 /// Reads a folder of OpenPose frames shot at `fps` on an image of `width × height` pixels.
 /// Without a size, the smallest size holding every detected point is used. `fps` must be in
 /// [`super::format::FPS_MIN`]..=[`super::format::FPS_MAX`], the size 1..=[`super::format::MAX_SIDE`].

@@ -31,7 +31,7 @@ use super::{Frame, PoseError, Sequence, NUM_JOINTS};
 pub const SOURCE_FPS: f64 = 25.0;
 /// Pixels per centimetre on the 512 canvas.
 pub const PX_PER_CM: f64 = 1.75;
-const CANVAS: u32 = 512;
+use super::CANVAS;
 /// Largest magnitude of a joint or centre coordinate, cm (1 km: far beyond any dance floor).
 pub const MAX_CM: f64 = 1.0e5;
 

@@ -6,6 +6,7 @@ mod corpus;
 mod crafted;
 mod dance;
 mod index;
+mod index_robust;
 mod model;
 mod poses;
 mod util;
