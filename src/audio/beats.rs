@@ -80,11 +80,18 @@ use rustfft::num_complex::Complex;
 use rustfft::{Fft, FftPlanner};
 use serde::Serialize;
 
+use std::path::PathBuf;
+
+use super::beatnet::{self, BeatNet};
+use super::dbn::{self, DbnConfig};
+use super::logspec;
 use super::{Audio, AudioError};
 
 /// Which tracker to run.
 #[derive(Debug, Clone, PartialEq)]
 pub enum BeatMethod {
+    /// BeatNet's network (ONNX) on madmom's features, decoded by a DBN (the default).
+    BeatNet,
     /// Offline: onset-strength envelope + tempo estimate + dynamic programming (Ellis 2007).
     Dp,
     /// aubio's real-time tracker with the named onset function ("specflux", "hfc", "complex", ...).
@@ -110,6 +117,9 @@ impl FromStr for BeatMethod {
         if s.eq_ignore_ascii_case("dp") {
             return Ok(BeatMethod::Dp);
         }
+        if s.eq_ignore_ascii_case("beatnet") {
+            return Ok(BeatMethod::BeatNet);
+        }
         let onset = if s.eq_ignore_ascii_case("aubio") {
             Some(DEFAULT_AUBIO_ONSET.to_string())
         } else {
@@ -123,7 +133,7 @@ impl FromStr for BeatMethod {
                 Ok(BeatMethod::Aubio { onset })
             }
             None => Err(format!(
-                "unknown beat method '{s}': expected 'dp', 'aubio' or 'aubio:ONSET' with ONSET one of {}",
+                "unknown beat method '{s}': expected 'beatnet', 'dp', 'aubio' or 'aubio:ONSET' with ONSET one of {}",
                 AUBIO_ONSETS.join(", ")
             )),
         }
@@ -133,6 +143,7 @@ impl FromStr for BeatMethod {
 impl fmt::Display for BeatMethod {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            BeatMethod::BeatNet => f.write_str("beatnet"),
             BeatMethod::Dp => f.write_str("dp"),
             BeatMethod::Aubio { onset } => write!(f, "aubio:{onset}"),
         }
@@ -150,11 +161,22 @@ fn check_onset(onset: &str) -> Result<(), String> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct BeatConfig {
     pub method: BeatMethod,
+    /// BeatNet's ONNX file; `None`: [`beatnet::default_model`].
+    pub model: Option<PathBuf>,
+    /// The DBN decoder's settings (BeatNet only).
+    pub dbn: DbnConfig,
 }
 
 impl Default for BeatConfig {
     fn default() -> Self {
-        BeatConfig { method: BeatMethod::Dp }
+        BeatConfig { method: BeatMethod::BeatNet, model: None, dbn: DbnConfig::default() }
+    }
+}
+
+impl BeatConfig {
+    /// The default settings with another method.
+    pub fn with_method(method: BeatMethod) -> Self {
+        BeatConfig { method, ..BeatConfig::default() }
     }
 }
 
@@ -163,13 +185,31 @@ impl Default for BeatConfig {
 pub struct Beats {
     pub bpm: f64,
     pub beats: Vec<f64>,
+    /// The tempo curve where the tracker has one (BeatNet's DBN): `[time s, BPM]` at each beat,
+    /// the tempo of the decoder's state there.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tempo: Vec<[f64; 2]>,
+    /// Which tracker produced the beats (`beatnet`, or `dp` where BeatNet fell back to it).
+    #[serde(skip)]
+    pub method: String,
+    /// Things the caller should tell the user (e.g. a fallback to another tracker).
+    #[serde(skip)]
+    pub warnings: Vec<String>,
 }
 
 impl Beats {
     fn none() -> Self {
-        Beats { bpm: 0.0, beats: vec![] }
+        Beats::plain(0.0, vec![])
+    }
+
+    fn plain(bpm: f64, beats: Vec<f64>) -> Self {
+        Beats { bpm, beats, tempo: vec![], method: String::new(), warnings: vec![] }
     }
 }
+
+/// Songs shorter than this are too short for the beat network and the DBN (under two beats
+/// at its slowest tempo): BeatNet falls back to the dp tracker with a warning.
+pub const BEATNET_MIN_S: f64 = 3.0;
 
 /// Audio shorter than this gives no beats.
 const MIN_DURATION_S: f64 = 1.0;
@@ -189,10 +229,45 @@ pub fn detect_beats(audio: &Audio, cfg: &BeatConfig) -> Result<Beats, AudioError
     if audio.is_silent() || audio.duration_secs() < MIN_DURATION_S {
         return Ok(Beats::none());
     }
-    match &cfg.method {
-        BeatMethod::Dp => Ok(dp::track(&audio.samples, audio.sample_rate)),
-        BeatMethod::Aubio { onset } => aubio_track(&audio.samples, audio.sample_rate, onset).map_err(invalid),
-    }
+    let mut b = match &cfg.method {
+        BeatMethod::BeatNet if audio.duration_secs() < BEATNET_MIN_S => {
+            let mut b = dp::track(&audio.samples, audio.sample_rate);
+            b.warnings.push(format!(
+                "{}: {:.1} s is too short for the beat network (needs {BEATNET_MIN_S} s): used the dp tracker",
+                audio.path.display(),
+                audio.duration_secs()
+            ));
+            b.method = "dp".into();
+            return Ok(b);
+        }
+        BeatMethod::BeatNet => {
+            let model = cfg.model.clone().unwrap_or_else(beatnet::default_model);
+            let mut net = BeatNet::load(&model)?;
+            beatnet_track(audio, &mut net, &cfg.dbn)?
+        }
+        BeatMethod::Dp => dp::track(&audio.samples, audio.sample_rate),
+        BeatMethod::Aubio { onset } => aubio_track(&audio.samples, audio.sample_rate, onset).map_err(invalid)?,
+    };
+    b.method = cfg.method.to_string();
+    Ok(b)
+}
+
+/// The beat activation (beat + downbeat probability, 50 frames/s) BeatNet gives `audio`.
+pub fn beatnet_activation(audio: &Audio, net: &mut BeatNet) -> Result<Vec<f32>, AudioError> {
+    let x = logspec::resample(&audio.samples, audio.sample_rate, logspec::SAMPLE_RATE);
+    let feats = logspec::features(&x);
+    let frames = feats.len() / logspec::DIM;
+    Ok(net.activations(&feats, frames)?.iter().map(|r| r[0] + r[1]).collect())
+}
+
+/// BeatNet + DBN on `audio` with an already loaded network.
+pub fn beatnet_track(audio: &Audio, net: &mut BeatNet, dbn_cfg: &DbnConfig) -> Result<Beats, AudioError> {
+    let act = beatnet_activation(audio, net)?;
+    let d = dbn::decode(&act, dbn_cfg);
+    let beats: Vec<f64> = d.beats.iter().map(|&f| f as f64 / dbn_cfg.fps).collect();
+    let tempo: Vec<[f64; 2]> = beats.iter().zip(&d.intervals).map(|(&t, &i)| [t, 60.0 * dbn_cfg.fps / i as f64]).collect();
+    let bpm = median_interval(&beats).map(|p| 60.0 / p).unwrap_or(0.0);
+    Ok(Beats { bpm, beats, tempo, method: String::new(), warnings: vec![] })
 }
 
 /// The onset-strength envelope the dp tracker follows, and its frame rate (envelope values per
@@ -286,7 +361,7 @@ fn aubio_track(samples: &[f32], sr: u32, onset: &str) -> Result<Beats, String> {
         _ if !beats.is_empty() => tempo.get_bpm() as f64,
         _ => 0.0,
     };
-    Ok(Beats { bpm: if bpm.is_finite() { bpm } else { 0.0 }, beats })
+    Ok(Beats::plain(if bpm.is_finite() { bpm } else { 0.0 }, beats))
 }
 
 fn median_interval(beats: &[f64]) -> Option<f64> {
@@ -349,7 +424,7 @@ mod dp {
         if frames.is_empty() || !bpm.is_finite() {
             return Beats::none();
         }
-        Beats { bpm, beats: frames.into_iter().map(|f| f / frame_rate).collect() }
+        Beats::plain(bpm, frames.into_iter().map(|f| f / frame_rate).collect())
     }
 
     /// Periodic Hann window (scipy `get_window('hann', n, fftbins=True)`).

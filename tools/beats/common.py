@@ -66,7 +66,7 @@ def activations(model, feats):
         model.cell = torch.zeros(2, 1, 150)
         x = torch.from_numpy(np.ascontiguousarray(feats, dtype=np.float32)).unsqueeze(0)
         out = model(x)[0]  # [3, T]
-        return torch.softmax(out, dim=0).numpy().T
+        return np.ascontiguousarray(torch.softmax(out, dim=0).numpy().T)
 
 
 def dev_split():

@@ -1,0 +1,186 @@
+//! BeatNet tracker parity with its Python originals, on fixtures made by
+//! tools/beats/export_beatnet.py from ../shared/data/beats/gtzan_country.00000.wav (22.05 kHz):
+//! * features: ours vs madmom 0.17 (BeatNet's LOG_SPECT), max |diff| ≤ 1e-4 (both float32);
+//! * network: models/beatnet.onnx under ONNX Runtime vs BeatNet's PyTorch model, max |diff| ≤ 1e-4;
+//! * DBN: our decoder vs madmom's DBNBeatTrackingProcessor on the same activation: same beats;
+//!   and the fast decoder vs its dense reference twin (same path);
+//! * the whole tracker on the clip gives madmom's beats.
+//! Bad model files give one-line errors naming the file.
+//! Under CI (CI=true) a missing ../shared or ONNX Runtime fails the tests instead of skipping them.
+
+use std::path::{Path, PathBuf};
+
+use choreo::audio::beatnet::{self, BeatNet};
+use choreo::audio::dbn::{self, DbnConfig};
+use choreo::audio::{decode, detect_beats, logspec, AudioError, BeatConfig, BeatMethod};
+use choreo::io::read_npy_f32;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn fixtures() -> PathBuf {
+    root().join("tests/fixtures/beatnet")
+}
+
+fn in_ci() -> bool {
+    std::env::var("CI").map(|v| !v.is_empty() && v != "0" && v != "false").unwrap_or(false)
+}
+
+/// `None` (skip) when `what` is missing outside CI; a failure under CI.
+fn need(ok: bool, what: &str) -> Option<()> {
+    if ok {
+        return Some(());
+    }
+    assert!(!in_ci(), "{what} is missing (needed under CI; run tools/setup.sh)");
+    eprintln!("skipping: {what} is missing");
+    None
+}
+
+fn country() -> Option<PathBuf> {
+    let p = root().join("../shared/data/beats/gtzan_country.00000.wav");
+    need(p.is_file(), &p.display().to_string())?;
+    Some(p)
+}
+
+fn runtime() -> Option<()> {
+    need(choreo::runtime::onnxruntime_library().is_some(), "ONNX Runtime (vendor/onnxruntime)")
+}
+
+fn max_diff(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len());
+    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
+}
+
+#[test]
+fn features_match_madmom() {
+    let Some(wav) = country() else { return };
+    let audio = decode(&wav).unwrap();
+    assert_eq!(audio.sample_rate, logspec::SAMPLE_RATE);
+    let (want, rows, cols) = read_npy_f32(&fixtures().join("feats.npy")).unwrap();
+    assert_eq!(cols, logspec::DIM);
+    let ours = logspec::features(&audio.samples[..6 * logspec::SAMPLE_RATE as usize]);
+    assert_eq!(ours.len() / logspec::DIM, rows, "frame count");
+    let d = max_diff(&ours, &want);
+    println!("features: {rows} x {cols}, max |diff| {d:.2e}");
+    assert!(d <= 1e-4, "max |diff| {d}");
+}
+
+#[test]
+fn onnx_network_matches_pytorch() {
+    let Some(()) = runtime() else { return };
+    let (feats, rows, _) = read_npy_f32(&fixtures().join("feats.npy")).unwrap();
+    let (want, wr, wc) = read_npy_f32(&fixtures().join("act.npy")).unwrap();
+    assert_eq!((wr, wc), (rows, 3));
+    let mut net = BeatNet::load(&beatnet::default_model()).expect("model");
+    let act: Vec<f32> = net.activations(&feats, rows).unwrap().into_iter().flatten().collect();
+    let d = max_diff(&act, &want);
+    println!("activations: {rows} frames, max |diff| {d:.2e}");
+    assert!(d <= 1e-4, "max |diff| {d}");
+    // the activations are probabilities, and the clip has beats in it
+    assert!(act.chunks(3).all(|r| (r.iter().sum::<f32>() - 1.0).abs() < 1e-4));
+    assert!(act.chunks(3).any(|r| r[0] + r[1] > 0.5));
+}
+
+fn madmom_beats() -> Vec<f64> {
+    std::fs::read_to_string(fixtures().join("dbn_beats.txt")).unwrap().lines().map(|l| l.trim().parse().unwrap()).collect()
+}
+
+#[test]
+fn dbn_matches_madmom() {
+    let (act, rows, _) = read_npy_f32(&fixtures().join("dbn_act.npy")).unwrap();
+    let d = dbn::decode(&act, &DbnConfig::default());
+    let ours: Vec<f64> = d.beats.iter().map(|&f| f as f64 / 50.0).collect();
+    let want = madmom_beats();
+    println!("{rows} frames: {} beats, madmom {}", ours.len(), want.len());
+    assert_eq!(ours.len(), want.len());
+    for (a, b) in ours.iter().zip(&want) {
+        assert!((a - b).abs() < 1e-6, "{a} vs {b}");
+    }
+}
+
+#[test]
+fn fast_dbn_equals_dense_reference_on_real_activation() {
+    let (act, _, _) = read_npy_f32(&fixtures().join("dbn_act.npy")).unwrap();
+    // the dense twin is O(states²) per frame: a narrower tempo range (the clip is at 86 BPM) and 8 s
+    let cfg = DbnConfig { min_bpm: 70.0, max_bpm: 110.0, ..DbnConfig::default() };
+    let act = &act[..400];
+    let fast = dbn::decode(act, &cfg);
+    assert!(fast.beats.len() >= 8);
+    assert_eq!(fast, dbn::reference(act, &cfg));
+}
+
+#[test]
+fn whole_tracker_gives_madmoms_beats() {
+    let (Some(wav), Some(())) = (country(), runtime()) else { return };
+    let b = detect_beats(&decode(&wav).unwrap(), &BeatConfig::default()).unwrap();
+    assert_eq!(b.method, "beatnet");
+    let want = madmom_beats();
+    assert_eq!(b.beats.len(), want.len());
+    for (a, w) in b.beats.iter().zip(&want) {
+        assert!((a - w).abs() < 1e-6, "{a} vs {w}");
+    }
+    assert_eq!(b.tempo.len(), b.beats.len());
+    assert!(b.tempo.iter().all(|[_, bpm]| (80.0..95.0).contains(bpm)), "{:?}", b.tempo);
+    // byte-identical on a second run
+    let again = detect_beats(&decode(&wav).unwrap(), &BeatConfig::default()).unwrap();
+    assert_eq!(b, again);
+}
+
+fn model_error(path: &Path) -> String {
+    let cfg = BeatConfig { model: Some(path.to_path_buf()), ..BeatConfig::with_method(BeatMethod::BeatNet) };
+    let audio = choreo::audio::Audio {
+        samples: (0..22050 * 5).map(|i| if i % 11025 < 200 { 0.5 } else { 0.0 }).collect(),
+        sample_rate: 22050,
+        path: "clicks.wav".into(),
+    };
+    let e = detect_beats(&audio, &cfg).expect_err("bad model must fail");
+    assert!(matches!(e, AudioError::Model { .. }), "{e:?}");
+    e.to_string()
+}
+
+#[test]
+fn missing_model_is_a_one_line_error_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("nope.onnx");
+    let msg = model_error(&p);
+    assert!(!msg.contains('\n'), "{msg}");
+    assert!(msg.contains(&p.display().to_string()) && msg.contains("not found") && msg.contains("export_beatnet.py"), "{msg}");
+}
+
+#[test]
+fn wrong_model_is_a_one_line_error_naming_it() {
+    let Some(()) = runtime() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    // garbage bytes
+    let junk = dir.path().join("junk.onnx");
+    std::fs::write(&junk, b"not a model").unwrap();
+    let msg = model_error(&junk);
+    assert!(!msg.contains('\n') && msg.contains(&junk.display().to_string()), "{msg}");
+    // a real ONNX model of the wrong shape (MoveNet)
+    let movenet = root().join("models/movenet_lightning.onnx");
+    let msg = model_error(&movenet);
+    assert!(!msg.contains('\n') && msg.contains("movenet_lightning.onnx") && msg.contains("wrong shape"), "{msg}");
+}
+
+#[test]
+fn short_song_falls_back_to_dp_with_a_warning() {
+    let audio = choreo::audio::Audio {
+        samples: (0..44100 * 2).map(|i| if i % 22050 < 300 { 0.5 } else { 0.0 }).collect(),
+        sample_rate: 44100,
+        path: "short.wav".into(),
+    };
+    // works even with no model at all: the network is not needed
+    let cfg = BeatConfig { model: Some("/nonexistent/beatnet.onnx".into()), ..BeatConfig::default() };
+    let b = detect_beats(&audio, &cfg).unwrap();
+    assert_eq!(b.method, "dp");
+    assert_eq!(b.warnings.len(), 1);
+    assert!(b.warnings[0].contains("short.wav") && b.warnings[0].contains("dp"), "{:?}", b.warnings);
+}
+
+#[test]
+fn silence_gives_no_beats_and_no_error() {
+    let audio = choreo::audio::Audio { samples: vec![0.0; 22050 * 10], sample_rate: 22050, path: "silence.wav".into() };
+    let b = detect_beats(&audio, &BeatConfig::default()).unwrap();
+    assert!(b.beats.is_empty() && b.bpm == 0.0);
+}
