@@ -80,7 +80,7 @@ use rustfft::num_complex::Complex;
 use rustfft::{Fft, FftPlanner};
 use serde::Serialize;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::beatnet::{self, BeatNet};
 use super::dbn::{self, DbnConfig};
@@ -316,6 +316,62 @@ pub fn f_measure(detected: &[f64], annotated: &[f64], tol: f64) -> f64 {
     let p = hits as f64 / d.len() as f64;
     let r = hits as f64 / a.len() as f64;
     2.0 * p * r / (p + r)
+}
+
+/// Reads a user's beat file for a song of `song_secs` seconds: either one time (seconds) per line
+/// (anything after the first whitespace-separated field is ignored; blank lines and `#` comments
+/// are allowed) or the JSON that `choreo beats --json` prints (`{"beats": [..], ..}`). Rejects,
+/// with a one-line error naming the file: an unreadable or empty file, a line that does not
+/// start with a number, NaN or infinite times, negative times, times that do not strictly
+/// increase, no beats at all, and beats past the song's end.
+pub fn read_beats_file(path: &Path, song_secs: f64) -> Result<Vec<f64>, AudioError> {
+    let bad = |reason: String| AudioError::Invalid { path: path.to_path_buf(), reason: format!("beat file: {reason}") };
+    let bytes = std::fs::read(path).map_err(|source| AudioError::Open { path: path.to_path_buf(), source })?;
+    let text = String::from_utf8(bytes).map_err(|_| bad("not UTF-8 text".into()))?;
+    let trimmed = text.trim_start();
+    // (line number or 0 for JSON, time)
+    let times: Vec<(usize, f64)> = if trimmed.starts_with('{') {
+        #[derive(serde::Deserialize)]
+        struct BeatsJson {
+            beats: Vec<Option<f64>>,
+        }
+        let j: BeatsJson = serde_json::from_str(trimmed).map_err(|e| bad(format!("not valid beats JSON ({e})")))?;
+        j.beats
+            .into_iter()
+            .enumerate()
+            .map(|(i, t)| t.map(|t| (i + 1, t)).ok_or_else(|| bad(format!("beat {} is null (NaN?)", i + 1))))
+            .collect::<Result<_, _>>()?
+    } else {
+        let mut v = Vec::new();
+        for (i, line) in text.lines().enumerate() {
+            let l = line.split('#').next().unwrap_or("").trim();
+            let Some(first) = l.split_whitespace().next() else { continue };
+            let t: f64 = first.parse().map_err(|_| bad(format!("line {}: '{}' is not a time in seconds", i + 1, first.chars().take(40).collect::<String>())))?;
+            v.push((i + 1, t));
+        }
+        v
+    };
+    let what = if trimmed.starts_with('{') { "beat" } else { "line" };
+    if times.is_empty() {
+        return Err(bad("no beat times in it".into()));
+    }
+    let mut prev = f64::NEG_INFINITY;
+    for &(n, t) in &times {
+        if !t.is_finite() {
+            return Err(bad(format!("{what} {n}: {t} is not a finite time")));
+        }
+        if t < 0.0 {
+            return Err(bad(format!("{what} {n}: negative time {t}")));
+        }
+        if t <= prev {
+            return Err(bad(format!("{what} {n}: {t} s does not come after the previous beat ({prev} s): times must increase")));
+        }
+        if song_secs.is_finite() && t > song_secs {
+            return Err(bad(format!("{what} {n}: {t} s is past the song's end ({song_secs:.3} s)")));
+        }
+        prev = t;
+    }
+    Ok(times.into_iter().map(|(_, t)| t).collect())
 }
 
 /// Reads a beat annotation file's text: the first number of each line; blank lines, `#`
@@ -777,6 +833,60 @@ mod dp {
                 f as f64
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod read_beats_file_tests {
+    use super::*;
+
+    fn write(text: &str) -> (tempfile::TempDir, PathBuf) {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("song.beats");
+        std::fs::write(&p, text).unwrap();
+        (d, p)
+    }
+
+    fn err(text: &str, song: f64) -> String {
+        let (_d, p) = write(text);
+        let e = read_beats_file(&p, song).expect_err(text).to_string();
+        assert!(e.contains(&p.display().to_string()) && !e.contains('\n'), "{e}");
+        e
+    }
+
+    #[test]
+    fn reads_plain_lines_with_comments_and_extra_columns() {
+        let (_d, p) = write("# beats\n0.5 1\n\n1.0\t2 extra\n1.5   # third\n");
+        assert_eq!(read_beats_file(&p, 10.0).unwrap(), vec![0.5, 1.0, 1.5]);
+    }
+
+    #[test]
+    fn reads_choreo_beats_json() {
+        let (_d, p) = write(r#"{"bpm":120.0,"beats":[0.5,1.0,1.5],"tempo":[[0.5,120.0]]}"#);
+        assert_eq!(read_beats_file(&p, 2.0).unwrap(), vec![0.5, 1.0, 1.5]);
+    }
+
+    #[test]
+    fn rejects_bad_files() {
+        assert!(err("", 10.0).contains("no beat times"));
+        assert!(err("# only a comment\n\n", 10.0).contains("no beat times"));
+        assert!(err(r#"{"beats":[]}"#, 10.0).contains("no beat times"));
+        assert!(err("1.0\n0.5\n", 10.0).contains("line 2") );
+        assert!(err("1.0\n1.0\n", 10.0).contains("must increase"));
+        assert!(err("-0.5\n1.0\n", 10.0).contains("negative"));
+        assert!(err("0.5\nNaN\n", 10.0).contains("not a finite time"));
+        assert!(err("0.5\ninf\n", 10.0).contains("not a finite time"));
+        assert!(err(r#"{"beats":[0.5,null]}"#, 10.0).contains("null"));
+        assert!(err("0.5\n11.0\n", 10.0).contains("past the song's end"));
+        assert!(err("0.5\nabc\n", 10.0).contains("line 2: 'abc'"));
+        assert!(err(r#"{"beats":"x"}"#, 10.0).contains("JSON"));
+        assert!(err(r#"{"beats":[2.0,1.0]}"#, 10.0).contains("beat 2"));
+    }
+
+    #[test]
+    fn missing_file_names_it() {
+        let e = read_beats_file(Path::new("/nonexistent/x.beats"), 10.0).unwrap_err().to_string();
+        assert!(e.contains("/nonexistent/x.beats") && !e.contains('\n'), "{e}");
     }
 }
 
