@@ -13,6 +13,7 @@
 
 use std::f64::consts::PI;
 
+use rayon::prelude::*;
 use realfft::RealFftPlanner;
 
 /// Sample rate the features are computed at.
@@ -41,39 +42,36 @@ pub fn features(samples: &[f32]) -> Vec<f32> {
     let bands = fb.len();
     debug_assert_eq!(2 * bands, DIM);
     let window: Vec<f64> = (0..FRAME).map(|i| 0.5 - 0.5 * (2.0 * PI * i as f64 / (FRAME - 1) as f64).cos()).collect();
-    let mut planner = RealFftPlanner::<f64>::new();
-    let fft = planner.plan_fft_forward(FRAME);
-    let mut buf = fft.make_input_vec();
-    let mut spec = fft.make_output_vec();
-    let mut scratch = fft.make_scratch_vec();
+    let fft = RealFftPlanner::<f64>::new().plan_fft_forward(FRAME);
     let mut out = vec![0f32; frames * DIM];
-    let mut mag = vec![0f32; bins];
-    let mut prev: Vec<f32> = Vec::new();
-    for f in 0..frames {
-        let start = (f * HOP) as isize - (FRAME / 2) as isize;
-        for (j, b) in buf.iter_mut().enumerate() {
-            let s = start + j as isize;
-            let x = if s >= 0 && (s as usize) < n { samples[s as usize] as f64 } else { 0.0 };
-            *b = x * window[j];
-        }
-        fft.process_with_scratch(&mut buf, &mut spec, &mut scratch).expect("FFT sizes are fixed");
-        for (m, c) in mag.iter_mut().zip(&spec) {
-            // madmom keeps the STFT as complex64
-            let (re, im) = (c.re as f32, c.im as f32);
-            *m = re.hypot(im);
-        }
-        let row = &mut out[f * DIM..(f + 1) * DIM];
-        for (k, (start, w)) in fb.iter().enumerate() {
-            let s: f32 = w.iter().zip(&mag[*start..]).map(|(a, b)| a * b).sum();
-            row[k] = (s + 1.0).log10();
-        }
-        if !prev.is_empty() {
-            for k in 0..bands {
-                row[bands + k] = (row[k] - prev[k]).max(0.0);
+    // The log-filtered spectrum of each frame (independent: in parallel), then the differences.
+    out.par_chunks_mut(DIM).enumerate().for_each_init(
+        || (fft.make_input_vec(), fft.make_output_vec(), fft.make_scratch_vec(), vec![0f32; bins]),
+        |(buf, spec, scratch, mag), (f, row)| {
+            let start = (f * HOP) as isize - (FRAME / 2) as isize;
+            for (j, b) in buf.iter_mut().enumerate() {
+                let s = start + j as isize;
+                let x = if s >= 0 && (s as usize) < n { samples[s as usize] as f64 } else { 0.0 };
+                *b = x * window[j];
             }
+            fft.process_with_scratch(buf, spec, scratch).expect("FFT sizes are fixed");
+            for (m, c) in mag.iter_mut().zip(spec.iter()) {
+                // madmom keeps the STFT as complex64
+                let (re, im) = (c.re as f32, c.im as f32);
+                *m = re.hypot(im);
+            }
+            for (k, (start, w)) in fb.iter().enumerate() {
+                let s: f32 = w.iter().zip(&mag[*start..]).map(|(a, b)| a * b).sum();
+                row[k] = (s + 1.0).log10();
+            }
+        },
+    );
+    for f in (1..frames).rev() {
+        let (before, this) = out.split_at_mut(f * DIM);
+        let prev = &before[(f - 1) * DIM..(f - 1) * DIM + bands];
+        for k in 0..bands {
+            this[bands + k] = (this[k] - prev[k]).max(0.0);
         }
-        prev.clear();
-        prev.extend_from_slice(&row[..bands]);
     }
     out
 }
