@@ -184,3 +184,42 @@ fn silence_gives_no_beats_and_no_error() {
     let b = detect_beats(&audio, &BeatConfig::default()).unwrap();
     assert!(b.beats.is_empty() && b.bpm == 0.0);
 }
+
+#[test]
+fn waltz_is_in_three_with_its_downbeats() {
+    let Some(()) = runtime() else { return };
+    let wav = root().join("../shared/data/beats/ballroom_waltz_Media-105901.wav");
+    let Some(()) = need(wav.is_file(), &wav.display().to_string()) else { return };
+    let b = detect_beats(&decode(&wav).unwrap(), &BeatConfig::default()).unwrap();
+    assert_eq!(b.beats_per_bar, 3);
+    let text = std::fs::read_to_string(wav.with_extension("beats")).unwrap();
+    let want: Vec<f64> = text
+        .lines()
+        .filter_map(|l| {
+            let mut it = l.split_whitespace();
+            let t: f64 = it.next()?.parse().ok()?;
+            (it.next()? == "1").then_some(t)
+        })
+        .collect();
+    let f = choreo::audio::beats::f_measure(&b.downbeats, &want, 0.07);
+    let fb = choreo::audio::beats::f_measure(&b.beats, &choreo::audio::beats::parse_beat_annotations(&text), 0.07);
+    println!("waltz: beats F {fb:.3}, downbeats F {f:.3} ({} found, {} annotated)", b.downbeats.len(), want.len());
+    assert!(fb >= 0.9 && f >= 0.9, "beats F {fb}, downbeats F {f}");
+}
+
+#[test]
+fn cli_json_has_beats_tempo_downbeats_and_meter() {
+    let (Some(wav), Some(())) = (country(), runtime()) else { return };
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_choreo")).arg("beats").arg(&wav).arg("--json").output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let beats = j["beats"].as_array().unwrap();
+    assert_eq!(beats.len(), madmom_beats().len());
+    assert_eq!(j["tempo"].as_array().unwrap().len(), beats.len());
+    assert!(j["beats_per_bar"].as_u64().unwrap() >= 2);
+    assert!(!j["downbeats"].as_array().unwrap().is_empty());
+    // dp is still there, without a tempo curve
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_choreo")).arg("beats").arg(&wav).args(["--json", "--method", "dp"]).output().unwrap();
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(j["beats"].as_array().unwrap().len() > 20 && j.get("tempo").is_none());
+}

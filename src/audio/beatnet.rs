@@ -57,7 +57,7 @@ impl BeatNet {
     /// Loads the network from `path` and checks its input and output shapes.
     pub fn load(path: &Path) -> Result<Self, AudioError> {
         if !path.is_file() {
-            return Err(model_err(path, "beat model file not found"));
+            return Err(model_err(path, "file not found"));
         }
         let env = crate::pose::movenet::environment().map_err(|e| model_err(path, format!("ONNX Runtime: {e}")))?;
         // One thread: the network is small and sequential (the LSTM), and one thread keeps the

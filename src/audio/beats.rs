@@ -189,6 +189,12 @@ pub struct Beats {
     /// the tempo of the decoder's state there.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub tempo: Vec<[f64; 2]>,
+    /// The first beat of each bar, where the tracker tells them (BeatNet; see [`meter`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub downbeats: Vec<f64>,
+    /// Beats per bar (the meter) with `downbeats`; 0 when unknown.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub beats_per_bar: usize,
     /// Which tracker produced the beats (`beatnet`, or `dp` where BeatNet fell back to it).
     #[serde(skip)]
     pub method: String,
@@ -203,8 +209,12 @@ impl Beats {
     }
 
     fn plain(bpm: f64, beats: Vec<f64>) -> Self {
-        Beats { bpm, beats, tempo: vec![], method: String::new(), warnings: vec![] }
+        Beats { bpm, beats, tempo: vec![], downbeats: vec![], beats_per_bar: 0, method: String::new(), warnings: vec![] }
     }
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// Songs shorter than this are too short for the beat network and the DBN (under two beats
@@ -254,20 +264,75 @@ pub fn detect_beats(audio: &Audio, cfg: &BeatConfig) -> Result<Beats, AudioError
 
 /// The beat activation (beat + downbeat probability, 50 frames/s) BeatNet gives `audio`.
 pub fn beatnet_activation(audio: &Audio, net: &mut BeatNet) -> Result<Vec<f32>, AudioError> {
+    Ok(beatnet_activations(audio, net)?.iter().map(|r| r[0] + r[1]).collect())
+}
+
+/// BeatNet's per-frame (beat, downbeat, no beat) probabilities for `audio`, 50 frames/s.
+pub fn beatnet_activations(audio: &Audio, net: &mut BeatNet) -> Result<Vec<[f32; 3]>, AudioError> {
     let x = logspec::resample(&audio.samples, audio.sample_rate, logspec::SAMPLE_RATE);
     let feats = logspec::features(&x);
     let frames = feats.len() / logspec::DIM;
-    Ok(net.activations(&feats, frames)?.iter().map(|r| r[0] + r[1]).collect())
+    net.activations(&feats, frames)
 }
 
 /// BeatNet + DBN on `audio` with an already loaded network.
 pub fn beatnet_track(audio: &Audio, net: &mut BeatNet, dbn_cfg: &DbnConfig) -> Result<Beats, AudioError> {
-    let act = beatnet_activation(audio, net)?;
+    let rows = beatnet_activations(audio, net)?;
+    let act: Vec<f32> = rows.iter().map(|r| r[0] + r[1]).collect();
     let d = dbn::decode(&act, dbn_cfg);
     let beats: Vec<f64> = d.beats.iter().map(|&f| f as f64 / dbn_cfg.fps).collect();
     let tempo: Vec<[f64; 2]> = beats.iter().zip(&d.intervals).map(|(&t, &i)| [t, 60.0 * dbn_cfg.fps / i as f64]).collect();
     let bpm = median_interval(&beats).map(|p| 60.0 / p).unwrap_or(0.0);
-    Ok(Beats { bpm, beats, tempo, method: String::new(), warnings: vec![] })
+    let down: Vec<f32> = rows.iter().map(|r| r[1]).collect();
+    let (beats_per_bar, downbeats) = match meter(&d.beats, &down) {
+        Some((m, phase)) => (m, beats.iter().skip(phase).step_by(m).copied().collect()),
+        None => (0, vec![]),
+    };
+    Ok(Beats { bpm, beats, tempo, downbeats, beats_per_bar, method: String::new(), warnings: vec![] })
+}
+
+/// Meters [`meter`] chooses between (beats per bar).
+pub const METERS: [usize; 3] = [2, 3, 4];
+
+/// Beats per bar and the index of the first downbeat, from the network's downbeat probability
+/// at the beats (its maximum within ±2 frames of each beat frame): for each meter `m` of
+/// [`METERS`] and phase `p < m`, the mean probability at beats `p, p+m, p+2m, ...` less the
+/// mean at the other beats; the best contrast wins (ties: the smaller meter). A beat-synchronous
+/// choice over the decoded beats, not madmom's bar-pointer DBN. `None` with fewer than two bars
+/// of the largest meter or no contrast above 0.1.
+pub fn meter(beat_frames: &[usize], down: &[f32]) -> Option<(usize, usize)> {
+    let m_max = *METERS.iter().max()?;
+    if beat_frames.len() < 2 * m_max || down.is_empty() {
+        return None;
+    }
+    let at: Vec<f64> = beat_frames
+        .iter()
+        .map(|&f| {
+            let lo = f.saturating_sub(2);
+            let hi = (f + 2).min(down.len() - 1);
+            down[lo.min(hi)..=hi].iter().copied().filter(|v| v.is_finite()).fold(0f32, f32::max) as f64
+        })
+        .collect();
+    let mut best: Option<(f64, usize, usize)> = None;
+    for &m in &METERS {
+        for p in 0..m {
+            let (mut on, mut n_on, mut off, mut n_off) = (0.0, 0usize, 0.0, 0usize);
+            for (k, v) in at.iter().enumerate() {
+                if k % m == p {
+                    on += v;
+                    n_on += 1;
+                } else {
+                    off += v;
+                    n_off += 1;
+                }
+            }
+            let c = on / n_on as f64 - off / n_off.max(1) as f64;
+            if best.is_none_or(|(bc, _, _)| c > bc + 1e-12) {
+                best = Some((c, m, p));
+            }
+        }
+    }
+    best.filter(|(c, _, _)| *c > 0.1).map(|(_, m, p)| (m, p))
 }
 
 /// The onset-strength envelope the dp tracker follows, and its frame rate (envelope values per
@@ -833,6 +898,29 @@ mod dp {
                 f as f64
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod meter_tests {
+    use super::*;
+
+    #[test]
+    fn picks_the_bar_length_and_phase_of_the_strong_beats() {
+        let frames: Vec<usize> = (0..24).map(|k| 10 + 25 * k).collect();
+        for (m, p) in [(3, 1), (4, 2), (2, 0)] {
+            let mut down = vec![0.05f32; 700];
+            for (k, &f) in frames.iter().enumerate() {
+                if k % m == p {
+                    down[f + 1] = 0.8;
+                }
+            }
+            assert_eq!(meter(&frames, &down), Some((m, p)));
+        }
+        // no contrast, too few beats
+        assert_eq!(meter(&frames, &[0.3; 700]), None);
+        assert_eq!(meter(&frames[..7], &[0.3; 700]), None);
+        assert_eq!(meter(&frames, &[]), None);
     }
 }
 
