@@ -9,9 +9,10 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use choreo::align::{self, AlignConfig, BeatEvent, Smoothing};
+use choreo::align::{self, AlignConfig, BeatEvent, OffBeat, Smoothing, SpatialSettings, TemporalConfig};
 use choreo::audio::{self, BeatConfig};
-use choreo::choreograph::{self, DanceConfig, SelectConfig, Selection};
+use choreo::choreograph::{SelectConfig, Selection};
+use choreo::pipeline::{self, DanceConfig};
 use choreo::corpus::{self, CorpusConfig};
 use choreo::eval::{self, Metrics};
 use choreo::index::Index;
@@ -27,8 +28,10 @@ struct Variant {
 
 fn variants() -> Vec<Variant> {
     let full = AlignConfig::default();
-    let linear = AlignConfig { smoothing: Smoothing::Linear, temporal: false, ..full };
-    let danceit = AlignConfig { event: BeatEvent::Peak, ..full };
+    let t = TemporalConfig::default();
+    let linear = AlignConfig { spatial: SpatialSettings { smoothing: Smoothing::Linear, ..full.spatial }, temporal: None };
+    let danceit = AlignConfig { temporal: Some(TemporalConfig { event: BeatEvent::Peak, ..t }), ..full };
+    let with = |off_beat| AlignConfig { temporal: Some(TemporalConfig { off_beat, ..t }), ..full };
     vec![
         Variant { name: "random fragments, no alignment", select: Selection::Random, align: None },
         Variant { name: "random fragments, full alignment", select: Selection::Random, align: Some(full) },
@@ -37,11 +40,11 @@ fn variants() -> Vec<Variant> {
         Variant { name: "DanceIt greedy + TSD + peak→beat", select: Selection::Nearest, align: Some(danceit) },
         Variant { name: "DanceIt greedy + TSD + stop→beat", select: Selection::Nearest, align: Some(full) },
         Variant { name: "viterbi, no alignment", select: Selection::Viterbi, align: None },
-        Variant { name: "viterbi + TSD, no re-timing", select: Selection::Viterbi, align: Some(AlignConfig { temporal: false, ..full }) },
+        Variant { name: "viterbi + TSD, no re-timing", select: Selection::Viterbi, align: Some(AlignConfig { temporal: None, ..full }) },
         Variant { name: "viterbi + TSD + peak→beat", select: Selection::Viterbi, align: Some(danceit) },
-        Variant { name: "choreo default, off-beat stops kept", select: Selection::Viterbi, align: Some(AlignConfig { smooth_off_beat: false, ..full }) },
-        Variant { name: "choreo default, --pulse 0", select: Selection::Viterbi, align: Some(AlignConfig { pulse: 0.0, ..full }) },
-        Variant { name: "choreo default, --pulse 0.6", select: Selection::Viterbi, align: Some(AlignConfig { pulse: 0.6, ..full }) },
+        Variant { name: "choreo default, off-beat stops kept", select: Selection::Viterbi, align: Some(with(OffBeat::Keep)) },
+        Variant { name: "choreo default, --pulse 0", select: Selection::Viterbi, align: Some(with(OffBeat::Smooth { pulse: 0.0 })) },
+        Variant { name: "choreo default, --pulse 0.6", select: Selection::Viterbi, align: Some(with(OffBeat::Smooth { pulse: 0.6 })) },
         Variant { name: "choreo default, no rhythm term (β = 0)", select: Selection::Viterbi, align: Some(full) },
         Variant { name: "choreo default (viterbi + TSD + stop→beat)", select: Selection::Viterbi, align: Some(full) },
     ]
@@ -113,7 +116,7 @@ fn main() -> anyhow::Result<()> {
             }
             let cfg = DanceConfig { select: sel, align: v.align, ..DanceConfig::default() };
             let t0 = Instant::now();
-            let c = choreograph::choreograph(&index, &enc, &card, &song, &cfg)?;
+            let c = pipeline::choreograph(&index, &enc, &card, &song, &cfg)?;
             let secs = t0.elapsed().as_secs_f64();
             let jump = align::default_jump_px(&c.raw);
             let m = eval::evaluate(&c.dance, &c.beats, 0.0, jump);

@@ -7,8 +7,8 @@
 //!   env: NOTEMP=1 (no re-timing), KEEP=1 (--off-beat-stops keep), PULSE=x, MS=x (--max-stretch)
 
 use choreo::audio;
-use choreo::choreograph::{self, DanceConfig};
-use choreo::eval;
+use choreo::pipeline::{self, DanceConfig};
+use choreo::pose::motion;
 use choreo::index::Index;
 use choreo::model;
 
@@ -24,33 +24,33 @@ fn main() -> anyhow::Result<()> {
         let mut cfg = DanceConfig::default();
         if std::env::var("NOTEMP").is_ok() {
             if let Some(a) = cfg.align.as_mut() {
-                a.temporal = false;
+                a.temporal = None;
             }
         }
         if let Ok(v) = std::env::var("MS") {
-            if let Some(a) = cfg.align.as_mut() {
-                a.max_stretch = v.parse().map_err(|e| anyhow::anyhow!("MS={v}: {e}"))?;
+            if let Some(t) = cfg.align.as_mut().and_then(|a| a.temporal.as_mut()) {
+                t.max_stretch = v.parse().map_err(|e| anyhow::anyhow!("MS={v}: {e}"))?;
             }
         }
         if let Ok(v) = std::env::var("PULSE") {
-            if let Some(a) = cfg.align.as_mut() {
-                a.pulse = v.parse().map_err(|e| anyhow::anyhow!("PULSE={v}: {e}"))?;
+            if let Some(t) = cfg.align.as_mut().and_then(|a| a.temporal.as_mut()) {
+                t.off_beat = choreo::align::OffBeat::Smooth { pulse: v.parse().map_err(|e| anyhow::anyhow!("PULSE={v}: {e}"))? };
             }
         }
         if std::env::var("KEEP").is_ok() {
-            if let Some(a) = cfg.align.as_mut() {
-                a.smooth_off_beat = false;
+            if let Some(t) = cfg.align.as_mut().and_then(|a| a.temporal.as_mut()) {
+                t.off_beat = choreo::align::OffBeat::Keep;
             }
         }
-        let c = choreograph::choreograph(&index, &enc, &card, &song, &cfg)?;
+        let c = pipeline::choreograph(&index, &enc, &card, &song, &cfg)?;
         let fps = c.dance.fps;
         let beats: Vec<f64> = c.beats.iter().map(|b| b * fps).filter(|b| *b >= 0.0 && *b <= c.dance.len() as f64).collect();
-        let v = eval::gaussian(&eval::speed(&c.dance.frames), eval::SPEED_SMOOTH_SECS * fps);
-        let kin = eval::kinematic_beats(&c.dance.frames, fps);
+        let v = motion::gaussian(&motion::speed(&c.dance.frames), motion::SPEED_SMOOTH_SECS * fps);
+        let kin = motion::stops(&c.dance.frames, fps);
         let mut hits = 0;
         for &k in &kin {
             let d = beats.iter().map(|b| (b - k as f64).abs()).fold(f64::INFINITY, f64::min);
-            if d <= eval::HIT_FRAMES {
+            if d <= motion::ON_BEAT_FRAMES {
                 hits += 1;
                 continue;
             }
@@ -66,7 +66,7 @@ fn main() -> anyhow::Result<()> {
             let m = v[l].min(v[r]).max(1e-6);
             let ratio = v[k] / m;
             depth_hist[((ratio * 5.0) as usize).min(4)] += 1;
-            dist_hist[((d - eval::HIT_FRAMES).floor() as usize).min(7)] += 1;
+            dist_hist[((d - motion::ON_BEAT_FRAMES).floor() as usize).min(7)] += 1;
         }
         let rep = c.summary.align.as_ref().and_then(|a| a.temporal.clone());
         println!(

@@ -21,6 +21,12 @@ pub enum Error {
     Model(#[from] crate::model::ModelError),
     #[error(transparent)]
     Index(#[from] crate::index::IndexError),
+    #[error(transparent)]
+    Choreograph(#[from] crate::choreograph::ChoreographError),
+    #[error(transparent)]
+    Align(#[from] crate::align::AlignError),
+    #[error(transparent)]
+    File(#[from] crate::io::IoError),
     #[error("{}: {source}", path.display())]
     Io { path: PathBuf, source: std::io::Error },
     #[error("{0}")]

@@ -2,9 +2,30 @@
 
 use std::fs;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use crate::error::{Error, Result};
+/// A file that could not be read or written, with the path first: `path: what went wrong`.
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {reason}", path.display())]
+pub struct IoError {
+    pub path: PathBuf,
+    pub reason: String,
+}
+
+impl IoError {
+    pub fn new(path: &Path, reason: impl std::fmt::Display) -> Self {
+        IoError { path: path.to_path_buf(), reason: reason.to_string() }
+    }
+}
+
+pub type Result<T, E = IoError> = std::result::Result<T, E>;
+
+/// SHA-256 of `bytes`, lowercase hex (weights and index files record it).
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    let h = sha2::Sha256::digest(bytes);
+    h.iter().map(|b| format!("{b:02x}")).collect()
+}
 
 /// Writes `bytes` to `path` atomically: a temp file beside it is written, synced and renamed over
 /// the target, so a failed write leaves any previous file byte-identical.
@@ -13,7 +34,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => Path::new(".").to_path_buf(),
     };
-    let name = path.file_name().ok_or_else(|| Error::Invalid(format!("{}: not a file path", path.display())))?;
+    let name = path.file_name().ok_or_else(|| IoError::new(path, "not a file path"))?;
     let tmp = dir.join(format!(".{}.{}.tmp", name.to_string_lossy(), std::process::id()));
     let res = (|| -> std::io::Result<()> {
         let mut f = fs::File::create(&tmp)?;
@@ -24,7 +45,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     })();
     if let Err(e) = res {
         let _ = fs::remove_file(&tmp);
-        return Err(Error::io(path, e));
+        return Err(IoError::new(path, e));
     }
     Ok(())
 }
@@ -49,8 +70,8 @@ pub fn npy_f32(data: &[f32], rows: usize, cols: usize) -> Vec<u8> {
 
 /// Reads a float32 2-D .npy written by [`npy_f32`] or NumPy (little-endian, C order).
 pub fn read_npy_f32(path: &Path) -> Result<(Vec<f32>, usize, usize)> {
-    let bytes = fs::read(path).map_err(|e| Error::io(path, e))?;
-    let bad = |why: &str| Error::Invalid(format!("{}: not a float32 2-D .npy file ({why})", path.display()));
+    let bytes = fs::read(path).map_err(|e| IoError::new(path, e))?;
+    let bad = |why: &str| IoError::new(path, format!("not a float32 2-D .npy file ({why})"));
     if bytes.len() < 10 || &bytes[..6] != b"\x93NUMPY" {
         return Err(bad("no NumPy magic"));
     }
@@ -110,8 +131,8 @@ pub fn write_png_rgb(path: &Path, width: u32, height: u32, rgb: &[u8]) -> Result
         let mut enc = png::Encoder::new(&mut buf, width, height);
         enc.set_color(png::ColorType::Rgb);
         enc.set_depth(png::BitDepth::Eight);
-        let mut w = enc.write_header().map_err(|e| Error::Invalid(format!("{}: {e}", path.display())))?;
-        w.write_image_data(rgb).map_err(|e| Error::Invalid(format!("{}: {e}", path.display())))?;
+        let mut w = enc.write_header().map_err(|e| IoError::new(path, e))?;
+        w.write_image_data(rgb).map_err(|e| IoError::new(path, e))?;
     }
     write_atomic(path, &buf)
 }

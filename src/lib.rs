@@ -13,9 +13,11 @@ pub mod eval;
 pub mod index;
 pub mod io;
 pub mod model;
+pub mod pipeline;
 pub mod pose;
 pub mod render;
 pub mod runtime;
+pub mod tune;
 pub mod units;
 
 pub use error::{Error, Result};

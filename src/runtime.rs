@@ -1,10 +1,16 @@
-//! Finding the external pieces choreo runs with: the ffmpeg CLI and ONNX Runtime's shared library,
-//! which `tools/setup.sh` unpacks into `vendor/onnxruntime/` of the project. The binary finds that
+//! The external runtimes choreo runs with, in one place for every stage: the ffmpeg and ffprobe
+//! CLIs (audio decoding, video in and out) and ONNX Runtime (MoveNet, the learned renderer):
+//! finding them, one ONNX Runtime environment per process, and its sessions. `tools/setup.sh`
+//! unpacks ONNX Runtime's shared library into `vendor/onnxruntime/` of the project. The binary finds that
 //! folder from its own path (target/{release,debug}/choreo → ../../vendor), so no environment
 //! variable is needed; `CHOREO_ORT_LIB` may still point at another library.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+
+use ort::environment::Environment;
+use ort::session::Session;
 
 /// ONNX Runtime version the project is built and tested against.
 pub const ORT_VERSION: &str = "1.31.1";
@@ -39,8 +45,104 @@ pub fn onnxruntime_library() -> Option<PathBuf> {
     .find(|p| p.is_file())
 }
 
+/// ONNX Runtime's library could not be found or loaded (`path`: where it was looked for).
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{}: ONNX Runtime {ORT_VERSION} library not usable ({reason}); run tools/setup.sh", path.display())]
+pub struct OrtError {
+    pub path: PathBuf,
+    pub reason: String,
+}
+
+/// Which hardware runs the model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Device {
+    /// CUDA when the `cuda` feature is built in and a GPU answers, else CPU.
+    #[default]
+    Auto,
+    Cpu,
+    /// CUDA, falling back to CPU (with [`MoveNet::execution`] saying so) when it cannot be used.
+    Cuda,
+}
+
+/// One ONNX Runtime environment per process (ort allows no second one): made on first use.
+pub fn environment() -> Result<&'static Environment, OrtError> {
+    static ENV: OnceLock<Result<Environment, String>> = OnceLock::new();
+    let lib = onnxruntime_library();
+    let res = ENV.get_or_init(|| {
+        let Some(lib) = &lib else { return Err("not found".to_string()) };
+        let builder = ort::init_from(lib).map_err(|e| e.to_string())?;
+        builder.with_name("choreo").build().map_err(|e| e.to_string())
+    });
+    res.as_ref().map_err(|reason| OrtError {
+        path: lib.unwrap_or_else(|| Path::new("vendor/onnxruntime").join(format!("libonnxruntime.so.{ORT_VERSION}"))),
+        reason: reason.clone(),
+    })
+}
+
+/// Intra-op threads when not configured: all cores but one, at least one.
+pub fn auto_threads() -> usize {
+    std::thread::available_parallelism().map(|n| n.get().saturating_sub(1)).unwrap_or(1).max(1)
+}
+
+pub fn cpu_session(env: &Environment, path: &Path, threads: usize) -> Result<Session, String> {
+    let threads = if threads > 0 { threads } else { auto_threads() };
+    let b = Session::builder(env).map_err(|e| e.to_string())?;
+    // No spin-waiting: the threads would fight ffmpeg's decoding (and anything else running) for
+    // the cores; measured on 2 shared cores, thunder went from 11 to 18 frames/s with 2 threads.
+    let mut b = b
+        .with_intra_threads(threads)
+        .and_then(|b| b.with_config_entry("session.intra_op.allow_spinning", "0"))
+        .map_err(|e| e.to_string())?;
+    b.commit_from_file(path).map_err(|e| e.to_string())
+}
+
+#[cfg(feature = "cuda")]
+pub fn cuda_session(env: &Environment, path: &Path) -> Result<Session, String> {
+    let b = Session::builder(env).map_err(|e| e.to_string())?;
+    let mut b = b
+        .with_execution_providers([ort::ep::CUDA::default().build().error_on_failure()])
+        .map_err(|e| format!("CUDA execution provider unavailable: {e}"))?;
+    b.commit_from_file(path).map_err(|e| format!("CUDA execution provider unavailable: {e}"))
+}
+
+#[cfg(not(feature = "cuda"))]
+pub fn cuda_session(_env: &Environment, _path: &Path) -> Result<Session, String> {
+    Err("this build has no `cuda` feature".into())
+}
+
+/// Path of the ffmpeg binary: `$CHOREO_FFMPEG` if set, else `ffmpeg` on PATH.
+pub fn ffmpeg_bin() -> PathBuf {
+    std::env::var_os("CHOREO_FFMPEG").map(PathBuf::from).unwrap_or_else(|| "ffmpeg".into())
+}
+
+/// Path of the ffprobe binary: `$CHOREO_FFPROBE`; else, when `$CHOREO_FFMPEG` is set, the
+/// `ffprobe` beside it; else `ffprobe` on PATH.
+pub fn ffprobe_bin() -> PathBuf {
+    if let Some(p) = std::env::var_os("CHOREO_FFPROBE") {
+        return p.into();
+    }
+    if let Some(p) = std::env::var_os("CHOREO_FFMPEG") {
+        return Path::new(&p).with_file_name("ffprobe");
+    }
+    "ffprobe".into()
+}
+
+/// An ffmpeg command, quiet on stdin (every stage spawns ffmpeg through this).
+pub fn ffmpeg() -> Command {
+    let mut c = Command::new(ffmpeg_bin());
+    c.stdin(Stdio::null());
+    c
+}
+
+/// An ffprobe command, quiet on stdin.
+pub fn ffprobe() -> Command {
+    let mut c = Command::new(ffprobe_bin());
+    c.stdin(Stdio::null());
+    c
+}
+
 /// First line of `ffmpeg -version`, if ffmpeg runs.
 pub fn ffmpeg_version() -> Option<String> {
-    let out = Command::new(crate::audio::decode::ffmpeg_bin()).arg("-version").stdin(Stdio::null()).output().ok()?;
+    let out = Command::new(ffmpeg_bin()).arg("-version").stdin(Stdio::null()).output().ok()?;
     out.status.success().then(|| String::from_utf8_lossy(&out.stdout).lines().next().unwrap_or("").to_string())
 }

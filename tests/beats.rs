@@ -7,14 +7,11 @@ use std::path::{Path, PathBuf};
 use choreo::audio::beats::{f_measure, parse_beat_annotations, AUBIO_ONSETS, F_MEASURE_TOLERANCE};
 use choreo::audio::{decode, detect_beats, Audio, AudioError, BeatConfig, BeatMethod, Beats};
 
+#[path = "common/inputs.rs"]
+mod inputs;
+
 fn data_dir() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/beats");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!("skipping: {} is absent", dir.display());
-        None
-    }
+    inputs::shared("data/beats")
 }
 
 fn annotations(wav: &Path) -> Vec<f64> {

@@ -10,14 +10,11 @@ use choreo::io::read_npy_f32;
 
 const TOL: f64 = 1e-3;
 
+#[path = "common/inputs.rs"]
+mod inputs;
+
 fn shared() -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/beats");
-    if p.is_dir() {
-        Some(p)
-    } else {
-        eprintln!("skipping: {} not found", p.display());
-        None
-    }
+    inputs::shared("data/beats")
 }
 
 #[test]

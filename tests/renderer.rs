@@ -13,7 +13,7 @@ mod media;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use choreo::pose::movenet::Device;
+use choreo::runtime::Device;
 use choreo::pose::{Frame, Sequence};
 use choreo::render::onnx::{face_origin, face_side, CONTRACT, FACE_CONTRACT};
 use choreo::render::{draw_frame, Canvas, Generator, GeneratorConfig};

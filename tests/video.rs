@@ -26,13 +26,11 @@ use util::*;
 /// opencv-doc's sample data: vendor/media (tools/setup.sh) or the installed package.
 fn media(name: &str) -> Option<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let found = [root.join("vendor/media").join(name), Path::new("/usr/share/doc/opencv-doc/examples/data").join(name)]
-        .into_iter()
-        .find(|p| p.is_file());
-    if found.is_none() {
-        eprintln!("skipping: {name} not found (Debian opencv-doc sample data; tools/setup.sh puts it in vendor/media/)");
+    let system = Path::new("/usr/share/doc/opencv-doc/examples/data").join(name);
+    if system.is_file() {
+        return Some(system);
     }
-    found
+    util::require(root.join("vendor/media").join(name), "Debian opencv-doc sample data: run tools/setup.sh")
 }
 
 /// Raw MoveNet detections (video pixels, detection rate, keypoints < min_score missing).

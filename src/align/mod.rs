@@ -8,7 +8,7 @@ pub mod temporal;
 use serde::Serialize;
 
 pub use spatial::{Smoothing, SpatialConfig, SpatialReport};
-pub use temporal::{BeatEvent, TemporalConfig, TemporalReport};
+pub use temporal::{BeatEvent, BeatWindow, OffBeat, TemporalConfig, TemporalReport};
 
 use crate::pose::normalize::body_height;
 use crate::pose::Sequence;
@@ -19,67 +19,78 @@ use crate::pose::Sequence;
 /// 10 px at 512² flags 20 % of real frames on this corpus; this flags 1 %.
 pub const JUMP_BODY_FRACTION: f32 = 0.10;
 
-/// Every knob of `choreo align` (and of the alignment inside `choreo dance`).
+/// A setting out of range: `name` is the setting (`wa`, `pulse`, ...), `reason` says why. The
+/// message names the setting, not a command-line flag; the CLI maps one to the other.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{name} {reason}")]
+pub struct AlignError {
+    pub name: &'static str,
+    pub reason: String,
+}
+
+/// The spatial pass's settings (DanceIt Algorithm 1).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SpatialSettings {
+    pub smoothing: Smoothing,
+    /// ωa: abnormal window length and reference step, frames.
+    pub wa: usize,
+    /// ωb: reference frames before the window.
+    pub wb: usize,
+    /// Discontinuity threshold, pixels; None: `JUMP_BODY_FRACTION` × the sequence's body height.
+    pub jump_px: Option<f32>,
+    /// Volatility threshold of the periodic term, pixels.
+    pub period_th: f32,
+}
+
+impl Default for SpatialSettings {
+    fn default() -> Self {
+        SpatialSettings { smoothing: Smoothing::Tsd, wa: 8, wb: 24, jump_px: None, period_th: 5.0 }
+    }
+}
+
+/// Every knob of the alignment: spatial smoothing, and re-timing onto the beats when `temporal`
+/// is set.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct AlignConfig {
-    pub smoothing: Smoothing,
-    pub wa: usize,
-    pub wb: usize,
-    /// None: `JUMP_BODY_FRACTION` × the sequence's body height.
-    pub jump_px: Option<f32>,
-    pub period_th: f32,
-    /// Temporal alignment on or off.
-    pub temporal: bool,
-    pub wc: Option<usize>,
-    pub event: BeatEvent,
-    pub max_stretch: f64,
-    /// Re-time through stops that fall between beats (`--off-beat-stops smooth`).
-    pub smooth_off_beat: bool,
-    /// Swell of the motion between stops when smoothing them (`--pulse`).
-    pub pulse: f64,
+    pub spatial: SpatialSettings,
+    /// None: spatial smoothing only.
+    pub temporal: Option<TemporalConfig>,
 }
 
 impl Default for AlignConfig {
     fn default() -> Self {
-        AlignConfig { smoothing: Smoothing::Tsd, wa: 8, wb: 24, jump_px: None, period_th: 5.0, temporal: true, wc: None, event: BeatEvent::Stop, max_stretch: 1.5, smooth_off_beat: true, pulse: 0.3 }
+        AlignConfig { spatial: SpatialSettings::default(), temporal: Some(TemporalConfig::default()) }
     }
 }
 
 impl AlignConfig {
-    /// Checks the windows; the error names the flag.
-    pub fn validate(&self) -> crate::Result<()> {
-        let bad = |m: String| Err(crate::Error::Invalid(m));
-        if self.wa < 2 {
-            return bad(format!("--wa must be at least 2 frames, got {}", self.wa));
+    /// Checks every setting; the error names the setting.
+    pub fn validate(&self) -> Result<(), AlignError> {
+        let bad = |name: &'static str, reason: String| Err(AlignError { name, reason });
+        let s = &self.spatial;
+        if s.wa < 2 {
+            return bad("wa", format!("must be at least 2 frames, got {}", s.wa));
         }
-        if self.wa > self.wb {
-            return bad(format!("--wa {} is larger than --wb {}: the reference span ωb must hold at least one window of ωa frames", self.wa, self.wb));
+        if s.wa > s.wb {
+            return bad("wa", format!("{} is larger than ωb {}: the reference span ωb must hold at least one window of ωa frames", s.wa, s.wb));
         }
-        if let Some(wc) = self.wc {
-            if wc < 2 {
-                return bad(format!("--wc must be at least 2 frames (or 'beat'), got {wc}"));
-            }
-        }
-        if let Some(j) = self.jump_px {
+        if let Some(j) = s.jump_px {
             if !(j.is_finite() && j > 0.0) {
-                return bad(format!("--jump-px must be positive, got {j}"));
+                return bad("jump_px", format!("must be positive, got {j}"));
             }
         }
-        if !(self.period_th.is_finite() && self.period_th > 0.0) {
-            return bad(format!("--period-th must be positive, got {}", self.period_th));
+        if !(s.period_th.is_finite() && s.period_th > 0.0) {
+            return bad("period_th", format!("must be positive, got {}", s.period_th));
         }
-        if !(self.pulse.is_finite() && (0.0..=2.0).contains(&self.pulse)) {
-            return bad(format!("--pulse must be between 0 and 2, got {}", self.pulse));
-        }
-        if !(self.max_stretch.is_finite() && self.max_stretch >= 1.0) {
-            return bad(format!("--max-stretch must be at least 1, got {}", self.max_stretch));
+        if let Some(t) = &self.temporal {
+            t.validate()?;
         }
         Ok(())
     }
 
     /// The threshold in pixels for `seq`.
     pub fn jump_for(&self, seq: &Sequence) -> f32 {
-        self.jump_px.unwrap_or_else(|| default_jump_px(seq))
+        self.spatial.jump_px.unwrap_or_else(|| default_jump_px(seq))
     }
 }
 
@@ -95,21 +106,21 @@ pub struct AlignReport {
     pub temporal: Option<TemporalReport>,
 }
 
-pub use crate::eval::seam_flags;
+pub use crate::pose::motion::seam_flags;
 
 /// Spatial then temporal alignment. `beats` are seconds from frame 0; with none, the temporal
 /// pass is skipped (the caller warns).
-pub fn align(seq: &Sequence, beats: &[f64], cfg: &AlignConfig) -> crate::Result<(Sequence, AlignReport)> {
+pub fn align(seq: &Sequence, beats: &[f64], cfg: &AlignConfig) -> Result<(Sequence, AlignReport), AlignError> {
     cfg.validate()?;
     let jump_px = cfg.jump_for(seq);
     let seams = seam_flags(seq);
-    let scfg = SpatialConfig { smoothing: cfg.smoothing, wa: cfg.wa, wb: cfg.wb, jump_px, period_th: cfg.period_th };
+    let sp = &cfg.spatial;
+    let scfg = SpatialConfig { smoothing: sp.smoothing, wa: sp.wa, wb: sp.wb, jump_px, period_th: sp.period_th };
     let (frames, spatial) = spatial::smooth(&seq.frames, &seams, &scfg);
     let mut out = Sequence { frames, ..seq.clone() };
     let mut report = AlignReport { jump_px, spatial, temporal: None };
-    if cfg.temporal && !beats.is_empty() {
-        let tcfg = TemporalConfig { wc: cfg.wc, event: cfg.event, max_stretch: cfg.max_stretch, smooth_off_beat: cfg.smooth_off_beat, pulse: cfg.pulse };
-        let (frames, src, rep) = temporal::align(&out.frames, seq.fps, beats, &tcfg);
+    if let (Some(tcfg), false) = (&cfg.temporal, beats.is_empty()) {
+        let (frames, src, rep) = temporal::align(&out.frames, seq.fps, beats, tcfg);
         out.frames = frames;
         if let Some(p) = &seq.provenance {
             out.provenance = Some(src.iter().map(|&s| p[(s.round() as usize).min(p.len() - 1)].clone()).collect());
@@ -127,13 +138,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn contradictory_windows_name_the_flag() {
-        let e = |c: AlignConfig| c.validate().unwrap_err().to_string();
-        assert!(e(AlignConfig { wa: 32, wb: 24, ..Default::default() }).contains("--wa 32 is larger than --wb 24"));
-        assert!(e(AlignConfig { wc: Some(1), ..Default::default() }).contains("--wc"));
-        assert!(e(AlignConfig { jump_px: Some(f32::NAN), ..Default::default() }).contains("--jump-px"));
-        assert!(e(AlignConfig { period_th: 0.0, ..Default::default() }).contains("--period-th"));
-        assert!(e(AlignConfig { pulse: -0.1, ..Default::default() }).contains("--pulse"));
+    fn contradictory_settings_name_the_setting_not_a_flag() {
+        let e = |c: AlignConfig| c.validate().unwrap_err();
+        let sp = |f: fn(&mut SpatialSettings)| {
+            let mut c = AlignConfig::default();
+            f(&mut c.spatial);
+            c
+        };
+        let tp = |f: fn(&mut TemporalConfig)| {
+            let mut c = AlignConfig::default();
+            f(c.temporal.as_mut().unwrap());
+            c
+        };
+        let w = e(sp(|s| s.wa = 32));
+        assert_eq!(w.name, "wa");
+        assert!(w.to_string().contains("32 is larger than ωb 24") && !w.to_string().contains("--"), "{w}");
+        assert_eq!(e(tp(|t| t.wc = BeatWindow::Frames(1))).name, "wc");
+        assert_eq!(e(sp(|s| s.jump_px = Some(f32::NAN))).name, "jump_px");
+        assert_eq!(e(sp(|s| s.period_th = 0.0)).name, "period_th");
+        assert_eq!(e(tp(|t| t.off_beat = OffBeat::Smooth { pulse: -0.1 })).name, "pulse");
+        assert_eq!(e(tp(|t| t.max_stretch = 0.5)).name, "max_stretch");
         assert!(AlignConfig::default().validate().is_ok());
+        // A pulse is only a setting of smoothing: keeping the stops has none to check.
+        assert!(tp(|t| t.off_beat = OffBeat::Keep).validate().is_ok());
     }
 }

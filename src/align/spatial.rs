@@ -91,7 +91,7 @@ fn windows(ts: &[usize], half: usize, n: usize) -> Vec<(usize, usize)> {
 
 /// Runs the spatial alignment. `seams[t]` is true when frame t starts a new fragment (the jump
 /// between t−1 and t is a seam). Windows are rebuilt around every discontinuous frame and every
-/// visible seam ([`crate::eval::visible_seams`]: a seam moving more than 99 % of the frames inside
+/// visible seam ([`crate::pose::motion::visible_seams`]: a seam moving more than 99 % of the frames inside
 /// fragments); seams still discontinuous or visible get wider windows.
 pub fn smooth(frames: &[Frame], seams: &[bool], cfg: &SpatialConfig) -> (Vec<Frame>, SpatialReport) {
     let before = discontinuous(frames, cfg.jump_px);
@@ -127,7 +127,7 @@ fn passes(out: &mut [Frame], seams: &[bool], cfg: &SpatialConfig, jumps: bool) -
         } else {
             Vec::new()
         };
-        targets.extend(crate::eval::visible_seams(out, seams));
+        targets.extend(crate::pose::motion::visible_seams(out, seams));
         targets.sort_unstable();
         targets.dedup();
         if targets.is_empty() {

@@ -17,8 +17,8 @@
 //! The motion event is found on the same speed curve the evaluation uses (mean joint speed,
 //! Gaussian-smoothed as Bailando does), so "aligned" means the same thing to both.
 
-use crate::eval;
-use crate::pose::{Frame, NUM_JOINTS};
+use crate::pose::motion::{self, sample};
+use crate::pose::Frame;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -29,17 +29,89 @@ pub enum BeatEvent {
     Stop,
 }
 
+/// ωc, the search window around each beat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BeatWindow {
+    /// The song's median beat interval ([`default_wc`]).
+    Beat,
+    /// A fixed number of frames.
+    Frames(usize),
+}
+
+impl std::str::FromStr for BeatWindow {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "beat" => Ok(BeatWindow::Beat),
+            _ => s.parse().map(BeatWindow::Frames).map_err(|_| format!("expected 'beat' or a number of frames, got '{s}'")),
+        }
+    }
+}
+
+impl std::fmt::Display for BeatWindow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BeatWindow::Beat => write!(f, "beat"),
+            BeatWindow::Frames(n) => write!(f, "{n}"),
+        }
+    }
+}
+
+/// What happens to the fragments' stops that fall between beats.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum OffBeat {
+    /// Leave them as the fragments have them.
+    Keep,
+    /// Re-time through them (see [`carry_through`]); `pulse` is how much the motion swells
+    /// between two stops (0 = even speed). Only with [`BeatEvent::Stop`].
+    Smooth { pulse: f64 },
+}
+
+impl OffBeat {
+    pub fn name(&self) -> &'static str {
+        match self {
+            OffBeat::Keep => "keep",
+            OffBeat::Smooth { .. } => "smooth",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TemporalConfig {
-    /// ωc: search window around each beat, frames; None = the song's median beat interval.
-    pub wc: Option<usize>,
+    pub wc: BeatWindow,
     pub event: BeatEvent,
     /// Largest speed-up or slow-down the time map may apply (≥ 1).
     pub max_stretch: f64,
-    /// Re-time through the stops that fall between beats (see [`carry_through`]); `Stop` only.
-    pub smooth_off_beat: bool,
-    /// How much the motion swells between stops when `smooth_off_beat` (0 = flat fill).
-    pub pulse: f64,
+    pub off_beat: OffBeat,
+}
+
+impl Default for TemporalConfig {
+    fn default() -> Self {
+        TemporalConfig { wc: BeatWindow::Beat, event: BeatEvent::Stop, max_stretch: 1.5, off_beat: Self::DEFAULT_OFF_BEAT }
+    }
+}
+
+impl TemporalConfig {
+    /// Off-beat stops are smoothed by default, with this pulse.
+    pub const DEFAULT_OFF_BEAT: OffBeat = OffBeat::Smooth { pulse: 0.3 };
+
+    pub fn validate(&self) -> Result<(), super::AlignError> {
+        let bad = |name: &'static str, reason: String| Err(super::AlignError { name, reason });
+        if let BeatWindow::Frames(wc) = self.wc {
+            if wc < 2 {
+                return bad("wc", format!("must be at least 2 frames (or the beat interval), got {wc}"));
+            }
+        }
+        if let OffBeat::Smooth { pulse } = self.off_beat {
+            if !(pulse.is_finite() && (0.0..=2.0).contains(&pulse)) {
+                return bad("pulse", format!("must be between 0 and 2, got {pulse}"));
+            }
+        }
+        if !(self.max_stretch.is_finite() && self.max_stretch >= 1.0) {
+            return bad("max_stretch", format!("must be at least 1, got {}", self.max_stretch));
+        }
+        Ok(())
+    }
 }
 
 /// What the temporal pass did.
@@ -51,13 +123,13 @@ pub struct TemporalReport {
     pub anchored: usize,
     /// Mean |event − beat| before alignment over anchored beats, frames.
     pub mean_shift_frames: f64,
-    /// Off-beat stops the time map sped through (0 without `smooth_off_beat`).
+    /// Off-beat stops the time map sped through (0 with [`OffBeat::Keep`]).
     pub off_beat_stops_smoothed: usize,
     /// Mean |rate − 1| of the time map over frames: how much the re-timing changed the speed.
     pub mean_rate_change: f64,
 }
 
-/// The ωc used for `beat_frames` when `wc` is None: the median beat interval, at least 2.
+/// The ωc used for `beat_frames` with [`BeatWindow::Beat`]: the median beat interval, at least 2.
 pub fn default_wc(beat_frames: &[f64]) -> usize {
     let mut d: Vec<f64> = beat_frames.windows(2).map(|w| w[1] - w[0]).filter(|d| *d > 0.0).collect();
     if d.is_empty() {
@@ -83,13 +155,16 @@ pub fn align(frames: &[Frame], fps: f64, beats: &[f64], cfg: &TemporalConfig) ->
     let n = frames.len();
     let identity: Vec<f64> = (0..n).map(|t| t as f64).collect();
     let beat_frames: Vec<f64> = beats.iter().map(|b| b * fps).filter(|b| *b > 0.0 && *b < (n - 1) as f64).collect();
-    let wc = cfg.wc.unwrap_or_else(|| default_wc(&beat_frames));
+    let wc = match cfg.wc {
+        BeatWindow::Beat => default_wc(&beat_frames),
+        BeatWindow::Frames(n) => n,
+    };
     let mut report = TemporalReport { wc, beats: beat_frames.len(), ..Default::default() };
     if n < 4 || beat_frames.is_empty() {
         return (frames.to_vec(), identity, report);
     }
-    let raw_speed = eval::speed(frames);
-    let speed = eval::gaussian(&raw_speed, eval::SPEED_SMOOTH_SECS * fps);
+    let raw_speed = motion::speed(frames);
+    let speed = motion::gaussian(&raw_speed, motion::SPEED_SMOOTH_SECS * fps);
     let ev = events(&speed, cfg.event);
     let half = wc as f64 / 2.0;
     // Eq. 14 gives each beat the events in its window [b − ωc/2, b + ωc/2]. Which beats get one is
@@ -122,12 +197,12 @@ pub fn align(frames: &[Frame], fps: f64, beats: &[f64], cfg: &TemporalConfig) ->
     report.mean_shift_frames = if report.anchored > 0 { shift / report.anchored as f64 } else { 0.0 };
     let xs: Vec<f64> = anchors.iter().map(|a| a.0).collect();
     let ys: Vec<f64> = anchors.iter().map(|a| a.1).collect();
-    let src: Vec<f64> = if cfg.smooth_off_beat && cfg.event == BeatEvent::Stop {
+    let src: Vec<f64> = if let (OffBeat::Smooth { pulse }, BeatEvent::Stop) = (cfg.off_beat, cfg.event) {
         // The fill works on a finer speed curve than the evaluation's (σ = 1 frame, not 2): the
         // evaluation smooths the re-timed motion, and a dip narrower than its kernel survives a
         // fill computed on the wider curve (measured: hit rate 0.71 with σ = 2 frames, 0.79 with 1).
-        let fine = eval::gaussian(&raw_speed, 1.0);
-        let (src, smoothed) = carry_through(&fine, &xs, &ys, &beat_frames, cfg.max_stretch, cfg.pulse);
+        let fine = motion::gaussian(&raw_speed, 1.0);
+        let (src, smoothed) = carry_through(&fine, &xs, &ys, &beat_frames, cfg.max_stretch, pulse);
         report.off_beat_stops_smoothed = smoothed;
         src
     } else {
@@ -172,7 +247,7 @@ fn carry_through(speed: &[f32], xs: &[f64], ys: &[f64], beats: &[f64], max_stret
     let mut dt: Vec<f64> = t_of.windows(2).map(|w| (w[1] - w[0]).max(1e-9)).collect();
     let v: Vec<f64> = (0..m - 1).map(|j| v_at((j as f64 + 0.5) * h)).collect();
     let u: Vec<f64> = (0..m - 1).map(|j| v[j] * h / dt[j]).collect();
-    let near_beat = |j: usize| beats.iter().any(|b| (b - t_of[j]).abs() <= crate::eval::HIT_FRAMES);
+    let near_beat = |j: usize| beats.iter().any(|b| (b - t_of[j]).abs() <= motion::ON_BEAT_FRAMES);
     let mut filled = 0usize;
     for w in ys.windows(2) {
         let a = ((w[0] / h).round() as usize).min(m - 1);
@@ -356,37 +431,10 @@ pub fn pchip(xs: &[f64], ys: &[f64], x: f64) -> f64 {
     (2.0 * t3 - 3.0 * t2 + 1.0) * ys[k] + (t3 - 2.0 * t2 + t) * m0 + (-2.0 * t3 + 3.0 * t2) * ys[k + 1] + (t3 - t2) * m1
 }
 
-/// A frame at fractional time `s`: Catmull–Rom over the four frames around it, per joint; a joint
-/// missing in any of them is taken from the nearest frame.
-pub fn sample(frames: &[Frame], s: f64) -> Frame {
-    let n = frames.len();
-    let i1 = (s.floor() as usize).min(n - 1);
-    let u = (s - i1 as f64) as f32;
-    if u <= 1e-6 {
-        return frames[i1];
-    }
-    let i0 = i1.saturating_sub(1);
-    let i2 = (i1 + 1).min(n - 1);
-    let i3 = (i1 + 2).min(n - 1);
-    let mut out = [[0.0f32; 3]; NUM_JOINTS];
-    for j in 0..NUM_JOINTS {
-        let pts = [frames[i0][j], frames[i1][j], frames[i2][j], frames[i3][j]];
-        if pts.iter().any(|p| p[2] <= 0.0) {
-            out[j] = if u < 0.5 { frames[i1][j] } else { frames[i2][j] };
-            continue;
-        }
-        for c in 0..2 {
-            let (p0, p1, p2, p3) = (pts[0][c], pts[1][c], pts[2][c], pts[3][c]);
-            out[j][c] = 0.5 * ((2.0 * p1) + (-p0 + p2) * u + (2.0 * p0 - 5.0 * p1 + 4.0 * p2 - p3) * u * u + (-p0 + 3.0 * p1 - 3.0 * p2 + p3) * u * u * u);
-        }
-        out[j][2] = pts[1][2] + (pts[2][2] - pts[1][2]) * u;
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pose::NUM_JOINTS;
 
     /// A body whose every joint moves along x with the given speed profile (px/frame).
     fn moving(speeds: &[f32]) -> Vec<Frame> {
@@ -432,14 +480,14 @@ mod tests {
         let speeds: Vec<f32> = (0..120).map(|t| if (t as i32 - 8).rem_euclid(12) == 0 { 0.5 } else { 6.0 + ((t % 5) as f32) * 0.01 }).collect();
         let f = moving(&speeds);
         let beats: Vec<f64> = (1..9).map(|k| (12 * k) as f64 / fps).collect();
-        let before = eval::kinematic_beats(&f, fps);
-        let cfg = TemporalConfig { wc: None, event: BeatEvent::Stop, max_stretch: 2.0, smooth_off_beat: false, pulse: 0.3 };
+        let before = motion::stops(&f, fps);
+        let cfg = TemporalConfig { wc: BeatWindow::Beat, event: BeatEvent::Stop, max_stretch: 2.0, off_beat: OffBeat::Keep };
         let (out, src, rep) = align(&f, fps, &beats, &cfg);
         assert_eq!(out.len(), f.len());
         assert_eq!(rep.wc, 12);
         assert!(rep.anchored >= 6, "{rep:?}");
         assert!(src.windows(2).all(|w| w[1] >= w[0]), "time map is monotone");
-        let after = eval::kinematic_beats(&out, fps);
+        let after = motion::stops(&out, fps);
         let near = |ks: &[usize]| beats.iter().filter(|b| ks.iter().any(|&k| (k as f64 - *b * fps).abs() <= 1.0)).count();
         assert!(near(&after) > near(&before), "before {before:?} after {after:?}");
         assert!(near(&after) >= 6, "{after:?}");
@@ -462,10 +510,10 @@ mod tests {
             .collect();
         let f = moving(&speeds);
         let beats: Vec<f64> = (1..10).map(|k| (24 * k) as f64 / fps).collect();
-        let off_beat = |out: &[Frame]| eval::kinematic_beats(out, fps).into_iter().filter(|&k| !beats.iter().any(|b| (k as f64 - b * fps).abs() <= 2.0)).count();
-        let keep = TemporalConfig { wc: None, event: BeatEvent::Stop, max_stretch: 1.5, smooth_off_beat: false, pulse: 0.3 };
+        let off_beat = |out: &[Frame]| motion::stops(out, fps).into_iter().filter(|&k| !beats.iter().any(|b| (k as f64 - b * fps).abs() <= 2.0)).count();
+        let keep = TemporalConfig { wc: BeatWindow::Beat, event: BeatEvent::Stop, max_stretch: 1.5, off_beat: OffBeat::Keep };
         let (kept, _, rk) = align(&f, fps, &beats, &keep);
-        let (smoothed, src, rs) = align(&f, fps, &beats, &TemporalConfig { smooth_off_beat: true, ..keep });
+        let (smoothed, src, rs) = align(&f, fps, &beats, &TemporalConfig { off_beat: OffBeat::Smooth { pulse: 0.3 }, ..keep });
         assert_eq!(rk.anchored, rs.anchored);
         assert!(rs.off_beat_stops_smoothed >= 6, "{rs:?}");
         assert!(off_beat(&kept) >= 8, "the dips survive plain re-timing: {}", off_beat(&kept));
@@ -475,7 +523,7 @@ mod tests {
             assert!(d > 1.0 / 1.5 - 0.02 && d < 1.5 + 0.02, "stretch {d}");
         }
         // The stops still land on the beats.
-        let on = eval::kinematic_beats(&smoothed, fps).into_iter().filter(|&k| beats.iter().any(|b| (k as f64 - b * fps).abs() <= 2.0)).count();
+        let on = motion::stops(&smoothed, fps).into_iter().filter(|&k| beats.iter().any(|b| (k as f64 - b * fps).abs() <= 2.0)).count();
         assert!(on >= 8, "{on}");
     }
 
@@ -484,7 +532,7 @@ mod tests {
         // No motion at all (a frozen or lost dancer): no events, no stops to carry, no panic.
         let f = moving(&[0.0; 60]);
         let beats: Vec<f64> = (1..5).map(|k| k as f64 * 0.5).collect();
-        let cfg = TemporalConfig { wc: None, event: BeatEvent::Stop, max_stretch: 1.5, smooth_off_beat: true, pulse: 0.3 };
+        let cfg = TemporalConfig { wc: BeatWindow::Beat, event: BeatEvent::Stop, max_stretch: 1.5, off_beat: OffBeat::Smooth { pulse: 0.3 } };
         let (out, src, rep) = align(&f, 24.0, &beats, &cfg);
         assert_eq!(out.len(), 60);
         assert!(src.iter().all(|s| s.is_finite()));
@@ -494,7 +542,7 @@ mod tests {
     #[test]
     fn no_beats_changes_nothing() {
         let f = moving(&[2.0; 30]);
-        let cfg = TemporalConfig { wc: Some(8), event: BeatEvent::Peak, max_stretch: 2.0, smooth_off_beat: false, pulse: 0.3 };
+        let cfg = TemporalConfig { wc: BeatWindow::Frames(8), event: BeatEvent::Peak, max_stretch: 2.0, off_beat: OffBeat::Keep };
         let (out, _, rep) = align(&f, 24.0, &[], &cfg);
         assert_eq!(out, f);
         assert_eq!(rep.anchored, 0);

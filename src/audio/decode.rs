@@ -3,7 +3,7 @@
 
 use std::fs::File;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use symphonia::core::codecs::audio::AudioDecoderOptions;
 use symphonia::core::errors::Error as SymError;
@@ -140,14 +140,9 @@ fn decode_symphonia(path: &Path, ext: &str) -> Result<Audio, AudioError> {
     Ok(Audio { samples: mono, sample_rate: rate, path: path.into() })
 }
 
-/// Path of the ffmpeg binary: `$CHOREO_FFMPEG` if set, else `ffmpeg` on PATH.
-pub fn ffmpeg_bin() -> String {
-    std::env::var("CHOREO_FFMPEG").unwrap_or_else(|_| "ffmpeg".into())
-}
-
 /// Runs ffmpeg on `path` with `pre` before `-i path` and `post` after it.
 fn run_ffmpeg(path: &Path, pre: &[&str], post: &[&str]) -> Result<std::process::Output, AudioError> {
-    Command::new(ffmpeg_bin())
+    crate::runtime::ffmpeg()
         .args(pre)
         .arg("-i")
         .arg(path)

@@ -7,6 +7,7 @@
 //! fragment length, and the fragment chosen for it is later stretched to `len` frames, so fragment
 //! boundaries fall on beats.
 
+use super::ChoreographError;
 use crate::audio::{Audio, MfccConfig};
 use crate::index::{Hit, Index};
 use crate::model::{data, Encoders, ModelCard};
@@ -86,23 +87,18 @@ pub struct SearchConfig {
 }
 
 /// Fixed-length clips from the song's start (DanceIt's retrieval, what `index search` shows).
-pub fn retrieve(index: &Index, enc: &Encoders, card: &ModelCard, song: &Audio, k: usize, ef: usize, exact: bool) -> crate::Result<Retrieval> {
+pub fn retrieve(index: &Index, enc: &Encoders, card: &ModelCard, song: &Audio, k: usize, ef: usize, exact: bool) -> Result<Retrieval, ChoreographError> {
     let total = (song.duration_secs() * card.fps).floor() as usize;
     let segs = segments(total, enc.cfg.frames, Segmentation::Fixed, &[]);
     retrieve_segments(index, enc, card, song, &segs, &SearchConfig { k, ef, exact })
 }
 
 /// Embeds each segment of the song and searches the index with it.
-pub fn retrieve_segments(index: &Index, enc: &Encoders, card: &ModelCard, song: &Audio, segs: &[Segment], search: &SearchConfig) -> crate::Result<Retrieval> {
+pub fn retrieve_segments(index: &Index, enc: &Encoders, card: &ModelCard, song: &Audio, segs: &[Segment], search: &SearchConfig) -> Result<Retrieval, ChoreographError> {
     index.check_encoder(&card.weights_sha256)?;
     let len = enc.cfg.frames;
     if segs.is_empty() {
-        return Err(crate::Error::Invalid(format!(
-            "{}: {:.2} s is shorter than one fragment ({} s)",
-            song.path.display(),
-            song.duration_secs(),
-            card.fragment_secs
-        )));
+        return Err(ChoreographError::TooShort { path: song.path.clone(), secs: song.duration_secs(), fragment_secs: card.fragment_secs });
     }
     let m = crate::audio::mfcc(song, &MfccConfig { fps: card.fps, ..MfccConfig::default() });
     let total = segs.iter().map(|s| s.start + s.len).max().unwrap_or(0);

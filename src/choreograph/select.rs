@@ -23,6 +23,12 @@ use crate::index::{FragmentId, FragmentRecord, Hit};
 use crate::pose::normalize::frame_height;
 use crate::pose::{Frame, NUM_JOINTS};
 
+/// The default temperature: small enough that the dance is as good as the single best one, large
+/// enough that another seed gives another dance. Measured on 8 songs of the beats-dev tuning
+/// split (`python3 tools/bench/temperature.py`): at 0.05 two seeds share 8 % of their frames'
+/// sources, with mean audio–pose distance 0.9487 against 0.9494 at 0, and no more visible seams.
+pub const DEFAULT_TEMPERATURE: f32 = 0.05;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Selection {
@@ -38,6 +44,7 @@ pub struct SelectConfig {
     pub transition_weight: f32,
     /// ρ: cost of each earlier use of the same fragment.
     pub reuse_penalty: f32,
+    /// Gumbel noise on the audio distances (0: the single best dance).
     pub temperature: f32,
     pub seed: u64,
     /// β: weight of the rhythm mismatch (|stops − beats| / beats of the segment).
@@ -46,7 +53,7 @@ pub struct SelectConfig {
 
 impl Default for SelectConfig {
     fn default() -> Self {
-        SelectConfig { selection: Selection::Viterbi, transition_weight: 4.0, reuse_penalty: 1.0, temperature: 0.0, seed: 0, rhythm_weight: 0.5 }
+        SelectConfig { selection: Selection::Viterbi, transition_weight: 4.0, reuse_penalty: 1.0, temperature: DEFAULT_TEMPERATURE, seed: 0, rhythm_weight: 0.5 }
     }
 }
 
@@ -110,7 +117,7 @@ impl Ends {
 /// they share no visible joint.
 fn mean_dist(a: &Frame, b: &Frame) -> f32 {
     if a.iter().zip(b).any(|(p, q)| p[2] > 0.0 && q[2] > 0.0) {
-        crate::eval::displacement(a, b)
+        crate::pose::motion::displacement(a, b)
     } else {
         1.0
     }

@@ -15,8 +15,7 @@
 //!
 //! Every output frame records its provenance (source dance, source frame).
 
-use crate::align::temporal::sample;
-use crate::eval::gaussian;
+use crate::pose::motion::{gaussian, sample};
 use crate::index::{FragmentId, FragmentRecord};
 use crate::pose::{Frame, Provenance, Sequence};
 

@@ -4,14 +4,15 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 use clap::{Args, ValueEnum};
-use serde::Serialize;
 
-use choreo::align::{self, AlignConfig, AlignReport, BeatEvent, Smoothing};
+use choreo::align::{self, AlignConfig, AlignError, AlignReport, BeatEvent, BeatWindow, OffBeat, Smoothing, SpatialSettings, TemporalConfig};
 use choreo::audio::{self, BeatConfig};
-use choreo::choreograph::{self, DanceConfig, SearchConfig, SelectConfig, Segmentation, Selection};
-use choreo::eval::{self, plot, Metrics};
+use choreo::choreograph::{SearchConfig, SelectConfig, Segmentation, Selection};
+use choreo::pipeline::{self, DanceConfig};
+use choreo::eval::{self, Metrics};
+use choreo::tune;
 use choreo::index::Index;
 use choreo::model;
 use choreo::pose::{format, Sequence};
@@ -93,7 +94,7 @@ pub struct AlignFlags {
     pub wb: usize,
     /// ωc: search window around each beat, frames, or 'beat' for the song's beat interval.
     #[arg(long, default_value = "beat")]
-    pub wc: String,
+    pub wc: BeatWindow,
     /// Discontinuity threshold in pixels [default: 10 % of the dance's nose-to-feet height, the 99th
     /// percentile of real single-joint moves per frame; DanceIt's 10 px flags 20 % of real frames].
     #[arg(long)]
@@ -108,7 +109,7 @@ pub struct AlignFlags {
     #[arg(long)]
     pub no_temporal: bool,
     /// Largest speed-up or slow-down of the re-timing (1.5 measured best of 1.25–3, tools/bench/dance.sh).
-    #[arg(long, default_value_t = AlignConfig::default().max_stretch)]
+    #[arg(long, default_value_t = TemporalConfig::default().max_stretch)]
     pub max_stretch: f64,
     /// What happens to the fragments' stops that fall between beats (smooth: measured in
     /// tools/bench/dance.sh).
@@ -116,36 +117,36 @@ pub struct AlignFlags {
     pub off_beat_stops: OffBeatArg,
     /// With smoothed off-beat stops: how much the motion swells between two stops (0 = even
     /// speed; 0.3 measured in tools/bench/dance.sh).
-    #[arg(long, default_value_t = AlignConfig::default().pulse)]
+    #[arg(long, default_value_t = DEFAULT_PULSE)]
     pub pulse: f64,
 }
 
-pub fn parse_wc(s: &str) -> anyhow::Result<Option<usize>> {
-    if s == "beat" {
-        return Ok(None);
-    }
-    match s.parse::<usize>() {
-        Ok(n) => Ok(Some(n)),
-        Err(_) => bail!("--wc must be 'beat' or a number of frames, got '{s}'"),
-    }
+/// The default pulse, read off the library's default setting.
+const DEFAULT_PULSE: f64 = match TemporalConfig::DEFAULT_OFF_BEAT {
+    OffBeat::Smooth { pulse } => pulse,
+    OffBeat::Keep => 0.0,
+};
+
+/// A library setting error in the CLI's words: the setting's flag first.
+pub fn flag_error(e: AlignError) -> anyhow::Error {
+    anyhow::anyhow!("--{} {}", e.name.replace('_', "-"), e.reason)
 }
 
 impl AlignFlags {
     pub fn config(&self) -> anyhow::Result<AlignConfig> {
         let c = AlignConfig {
-            smoothing: self.spatial.into(),
-            wa: self.wa,
-            wb: self.wb,
-            jump_px: self.jump_px,
-            period_th: self.period_th,
-            temporal: !self.no_temporal,
-            wc: parse_wc(&self.wc)?,
-            event: self.beat_event.into(),
-            max_stretch: self.max_stretch,
-            smooth_off_beat: self.off_beat_stops == OffBeatArg::Smooth,
-            pulse: self.pulse,
+            spatial: SpatialSettings { smoothing: self.spatial.into(), wa: self.wa, wb: self.wb, jump_px: self.jump_px, period_th: self.period_th },
+            temporal: (!self.no_temporal).then_some(TemporalConfig {
+                wc: self.wc,
+                event: self.beat_event.into(),
+                max_stretch: self.max_stretch,
+                off_beat: match self.off_beat_stops {
+                    OffBeatArg::Smooth => OffBeat::Smooth { pulse: self.pulse },
+                    OffBeatArg::Keep => OffBeat::Keep,
+                },
+            }),
         };
-        c.validate()?;
+        c.validate().map_err(flag_error)?;
         Ok(c)
     }
 }
@@ -186,12 +187,13 @@ pub struct SourceFlags {
     /// β: weight of the rhythm mismatch (fragment's stops against the clip's beats).
     #[arg(long, default_value_t = SelectConfig::default().rhythm_weight)]
     pub rhythm_weight: f32,
-    /// Noise on the audio distances (0: the single best dance; > 0: a near-best one per --seed).
-    #[arg(long, default_value_t = 0.0)]
+    /// Noise on the audio distances: each --seed gives another near-best dance (0: the single
+    /// best dance, the same for every seed; the default was measured by tools/bench/temperature.py).
+    #[arg(long, default_value_t = SelectConfig::default().temperature)]
     pub temperature: f32,
-    /// Seed of --temperature and of --select random.
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
+    /// Seed of --temperature and of --select random [default: 0].
+    #[arg(long)]
+    pub seed: Option<u64>,
 }
 
 impl SourceFlags {
@@ -201,6 +203,9 @@ impl SourceFlags {
         }
         if !(self.temperature.is_finite() && self.temperature >= 0.0) {
             bail!("--temperature must be ≥ 0, got {}", self.temperature);
+        }
+        if self.temperature == 0.0 && self.seed.is_some() && self.select != SelectArg::Random {
+            bail!("--seed has no effect with --temperature 0 (the single best dance, the same for every seed): drop one of them");
         }
         if [self.transition_weight, self.reuse_penalty, self.rhythm_weight].iter().any(|w| !(w.is_finite() && *w >= 0.0)) {
             bail!("--transition-weight, --reuse-penalty and --rhythm-weight must be ≥ 0");
@@ -220,7 +225,7 @@ impl SourceFlags {
                 transition_weight: self.transition_weight,
                 reuse_penalty: self.reuse_penalty,
                 temperature: self.temperature,
-                seed: self.seed,
+                seed: self.seed.unwrap_or(0),
                 rhythm_weight: self.rhythm_weight,
             },
             align,
@@ -274,7 +279,7 @@ pub struct TuneArgs {
     pub wb: Vec<usize>,
     /// ωc values to try ('beat' or frames).
     #[arg(long, value_delimiter = ',', default_value = "beat")]
-    pub wc: Vec<String>,
+    pub wc: Vec<BeatWindow>,
     /// Jump thresholds to try, pixels (default: the automatic one).
     #[arg(long, value_delimiter = ',')]
     pub jump_px: Vec<f32>,
@@ -288,7 +293,7 @@ pub struct TuneArgs {
     #[arg(long, value_delimiter = ',', value_enum, default_value = "tsd")]
     pub spatial: Vec<SpatialArg>,
     /// Largest re-timing stretch.
-    #[arg(long, default_value_t = AlignConfig::default().max_stretch)]
+    #[arg(long, default_value_t = TemporalConfig::default().max_stretch)]
     pub max_stretch: f64,
     /// Off-beat stop handlings to try (smooth, keep).
     #[arg(long, value_delimiter = ',', value_enum, default_value = "smooth")]
@@ -365,7 +370,7 @@ pub fn dance(a: DanceArgs) -> anyhow::Result<ExitCode> {
     let t0 = Instant::now();
     let (index, enc, card, song) = load(&a.src)?;
     let cfg = a.src.config(&index, align_cfg)?;
-    let c = choreograph::choreograph(&index, &enc, &card, &song, &cfg)?;
+    let c = pipeline::choreograph(&index, &enc, &card, &song, &cfg)?;
     let secs = t0.elapsed().as_secs_f64();
     for w in &c.summary.warnings {
         eprintln!("choreo: warning: {w}");
@@ -407,7 +412,7 @@ pub fn align_cmd(a: AlignArgs) -> anyhow::Result<ExitCode> {
     if beats.beats.is_empty() {
         eprintln!("choreo: warning: {}: no beats found (silent or beatless): spatial alignment only", a.song.display());
     }
-    let (out, rep) = align::align(&raw, &beats.beats, &cfg).with_context(|| a.poses.display().to_string())?;
+    let (out, rep) = align::align(&raw, &beats.beats, &cfg).map_err(flag_error)?;
     let mut out = out;
     out.beats = Some(beats.beats.clone());
     write_output(&out, &a.out, &a.song)?;
@@ -422,156 +427,74 @@ pub fn align_cmd(a: AlignArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-#[derive(Serialize)]
-struct TuneRow {
-    spatial: Smoothing,
-    wa: usize,
-    wb: usize,
-    wc: String,
-    jump_px: f32,
-    period_th: f32,
-    beat_event: BeatEvent,
-    /// "smooth" or "keep".
-    off_beat_stops: &'static str,
-    pulse: f64,
-    metrics: Metrics,
-    seconds: f64,
-}
-
-/// Best first: fewest visible seams, then highest Beat Align Score, then highest hit rate, then
-/// fewest discontinuous frames.
-fn better(a: &TuneRow, b: &TuneRow) -> std::cmp::Ordering {
-    a.metrics
-        .visible_seams
-        .cmp(&b.metrics.visible_seams)
-        .then(b.metrics.beat_align_score.total_cmp(&a.metrics.beat_align_score))
-        .then(b.metrics.hit_rate.total_cmp(&a.metrics.hit_rate))
-        .then(a.metrics.discontinuous_frames.cmp(&b.metrics.discontinuous_frames))
-}
-
 pub fn tune(a: TuneArgs) -> anyhow::Result<ExitCode> {
-    let wcs: Vec<Option<usize>> = a.wc.iter().map(|s| parse_wc(s)).collect::<anyhow::Result<_>>()?;
-    let jumps: Vec<Option<f32>> = if a.jump_px.is_empty() { vec![None] } else { a.jump_px.iter().map(|j| Some(*j)).collect() };
-    let mut grid = Vec::new();
-    for &sp in &a.spatial {
-        for &wa in &a.wa {
-            for &wb in &a.wb {
-                for (wc, wcs_s) in wcs.iter().zip(&a.wc) {
-                    for &j in &jumps {
-                        for &pt in &a.period_th {
-                            for &ev in &a.beat_event {
-                                for &ob in &a.off_beat_stops {
-                                    // The pulse only matters when off-beat stops are smoothed.
-                                    let pulses: &[f64] = if ob == OffBeatArg::Smooth { &a.pulse } else { &a.pulse[..a.pulse.len().min(1)] };
-                                    for &pulse in pulses {
-                                        let c = AlignConfig { smoothing: sp.into(), wa, wb, jump_px: j, period_th: pt, temporal: true, wc: *wc, event: ev.into(), max_stretch: a.max_stretch, smooth_off_beat: ob == OffBeatArg::Smooth, pulse };
-                                        // A contradictory setting is named, not silently skipped.
-                                        c.validate().with_context(|| format!("grid setting --wa {wa} --wb {wb} --wc {wcs_s} --pulse {pulse}"))?;
-                                        grid.push((c, wcs_s.clone()));
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
-    if grid.is_empty() {
-        bail!("the grid is empty: give at least one value for each of --wa, --wb, --wc");
+    let grid = tune::Grid {
+        smoothing: a.spatial.iter().map(|&x| x.into()).collect(),
+        wa: a.wa.clone(),
+        wb: a.wb.clone(),
+        wc: a.wc.clone(),
+        jump_px: a.jump_px.clone(),
+        period_th: a.period_th.clone(),
+        event: a.beat_event.iter().map(|&x| x.into()).collect(),
+        keep_off_beat: a.off_beat_stops.iter().map(|&x| x == OffBeatArg::Keep).collect(),
+        pulse: a.pulse.clone(),
+        max_stretch: a.max_stretch,
+    };
+    let settings = grid.settings().map_err(|e| anyhow::anyhow!("grid setting --wa {} --wb {} --wc {}: {}", e.wa, e.wb, e.wc, flag_error(e.source)))?;
+    if settings.is_empty() {
+        bail!("the grid is empty: give at least one value for each of --wa, --wb, --wc, --pulse");
     }
     let (index, enc, card, song) = load(&a.src)?;
     let cfg = a.src.config(&index, None)?;
     // Retrieval and selection once; alignment per setting.
-    let c = choreograph::choreograph(&index, &enc, &card, &song, &cfg)?;
+    let c = pipeline::choreograph(&index, &enc, &card, &song, &cfg)?;
     for w in &c.summary.warnings {
         eprintln!("choreo: warning: {w}");
     }
-    let pb = super::corpus::bar(grid.len() as u64, "tuning");
-    let mut rows = Vec::new();
-    let mut results = Vec::new();
-    for (ac, wc_s) in &grid {
-        let t0 = Instant::now();
-        let (dance, rep) = align::align(&c.raw, &c.beats, ac)?;
-        let seconds = t0.elapsed().as_secs_f64();
-        let jump = rep.jump_px;
-        let m = metrics(&dance, &c.beats, jump);
-        rows.push(TuneRow { spatial: ac.smoothing, wa: ac.wa, wb: ac.wb, wc: wc_s.clone(), jump_px: jump, period_th: ac.period_th, beat_event: ac.event, off_beat_stops: if ac.smooth_off_beat { "smooth" } else { "keep" }, pulse: ac.pulse, metrics: m, seconds });
-        results.push(dance);
-        pb.inc(1);
-    }
+    let pb = super::corpus::bar(settings.len() as u64, "tuning");
+    let sweep = tune::sweep(&c.raw, &c.beats, &settings, &|| pb.inc(1)).map_err(flag_error)?;
     pb.finish_and_clear();
-    let mut order: Vec<usize> = (0..rows.len()).collect();
-    order.sort_by(|&i, &j| better(&rows[i], &rows[j]).then(i.cmp(&j)));
-    let raw_m = metrics(&c.raw, &c.beats, rows[order[0]].jump_px);
     if a.json {
-        let sorted: Vec<&TuneRow> = order.iter().map(|&i| &rows[i]).collect();
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&serde_json::json!({"criterion": "fewest visible seams, then highest Beat Align Score, then highest hit rate, then fewest discontinuous frames", "unaligned": raw_m, "settings": sorted}))?
-        );
+        println!("{}", serde_json::to_string_pretty(&serde_json::json!({"criterion": tune::CRITERION, "unaligned": sweep.unaligned, "settings": sweep.rows}))?);
     } else {
-        println!("best first: fewest visible seams, then highest Beat Align Score, then hit rate, then fewest discontinuous frames");
-        println!("{:<7} {:>3} {:>3} {:>5} {:>6} {:>6} {:>5} {:>6} {:>5} | {:>7} {:>7} {:>6} {:>6} {:>6} {:>7}", "spatial", "ωa", "ωb", "ωc", "jump", "per.th", "event", "offbt", "pulse", "seams", "discont", "cover", "hit", "BAS", "time");
-        let show = |name: &str, r: Option<&TuneRow>, m: &Metrics| {
-            let (sp, wa, wb, wc, j, pt, ev, ob, pu, t) = match r {
-                Some(r) => (
-                    format!("{:?}", r.spatial).to_lowercase(),
-                    r.wa.to_string(),
-                    r.wb.to_string(),
-                    r.wc.clone(),
-                    format!("{:.1}", r.jump_px),
-                    format!("{:.1}", r.period_th),
-                    format!("{:?}", r.beat_event).to_lowercase(),
-                    r.off_beat_stops.to_string(),
-                    if r.off_beat_stops == "smooth" { format!("{:.2}", r.pulse) } else { "-".into() },
-                    format!("{:.3}s", r.seconds),
-                ),
-                None => (name.to_string(), "-".into(), "-".into(), "-".into(), "-".into(), "-".into(), "-".into(), "-".into(), "-".into(), "-".into()),
-            };
-            println!(
-                "{:<7} {:>3} {:>3} {:>5} {:>6} {:>6} {:>5} {:>6} {:>5} | {:>3}/{:<3} {:>7} {:>6.3} {:>6.3} {:>6.3} {:>7}",
-                sp, wa, wb, wc, j, pt, ev, ob, pu, m.visible_seams, m.seams, m.discontinuous_frames, m.beat_coverage, m.hit_rate, m.beat_align_score, t
-            );
-        };
-        for &i in &order {
-            show("", Some(&rows[i]), &rows[i].metrics);
-        }
-        show("none", None, &raw_m);
+        print_tune_table(&sweep);
     }
-    let best = order[0];
     if let Some(p) = &a.plot {
         let (env, rate) = audio::beats::onset_strength(&song);
-        let envf: Vec<f32> = env.iter().map(|v| *v as f32).collect();
-        let (v0, k0) = plot::motion(&c.raw);
-        let (v1, k1) = plot::motion(&results[best]);
-        let r = &rows[best];
-        let title = format!(
-            "{} — ωa {} ωb {} ωc {} ({:?}, {:?}): BAS {:.3} → {:.3}, hit rate {:.3} → {:.3}",
-            a.src.song.file_name().map(|f| f.to_string_lossy().to_string()).unwrap_or_default(),
-            r.wa,
-            r.wb,
-            r.wc,
-            r.spatial,
-            r.beat_event,
-            raw_m.beat_align_score,
-            r.metrics.beat_align_score,
-            raw_m.hit_rate,
-            r.metrics.hit_rate
-        );
-        let tracks = [
-            plot::Track { title: "music: onset strength", values: &envf, rate, marks: &[], colour: "#333" },
-            plot::Track { title: "dance before alignment: mean joint speed, kinematic beats", values: &v0, rate: c.raw.fps, marks: &k0, colour: "#27c" },
-            plot::Track { title: "dance after alignment", values: &v1, rate: c.raw.fps, marks: &k1, colour: "#2a4" },
-        ];
-        let svg = plot::svg(&title, c.raw.duration_secs(), &c.beats, &tracks);
-        choreo::io::write_atomic(p, svg.as_bytes())?;
+        let name = a.src.song.file_name().map(|f| f.to_string_lossy().to_string()).unwrap_or_default();
+        choreo::io::write_atomic(p, tune::plot_svg(&name, &env, rate, &c.raw, &c.beats, &sweep).as_bytes())?;
         eprintln!("{}: plot written", p.display());
     }
     if let Some(o) = &a.out {
-        let mut d = results.swap_remove(best);
-        d.beats = Some(c.beats.clone());
-        write_output(&d, o, &a.src.song)?;
+        write_output(&sweep.best, o, &a.src.song)?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn print_tune_table(sweep: &tune::Sweep) {
+    println!("best first: {}", tune::CRITERION);
+    println!("{:<7} {:>3} {:>3} {:>5} {:>6} {:>6} {:>5} {:>6} {:>5} | {:>7} {:>7} {:>6} {:>6} {:>6} {:>7}", "spatial", "ωa", "ωb", "ωc", "jump", "per.th", "event", "offbt", "pulse", "seams", "discont", "cover", "hit", "BAS", "time");
+    let line = |cells: [String; 10], m: &Metrics| {
+        let [sp, wa, wb, wc, j, pt, ev, ob, pu, t] = cells;
+        println!(
+            "{:<7} {:>3} {:>3} {:>5} {:>6} {:>6} {:>5} {:>6} {:>5} | {:>3}/{:<3} {:>7} {:>6.3} {:>6.3} {:>6.3} {:>7}",
+            sp, wa, wb, wc, j, pt, ev, ob, pu, m.visible_seams, m.seams, m.discontinuous_frames, m.beat_coverage, m.hit_rate, m.beat_align_score, t
+        );
+    };
+    for r in &sweep.rows {
+        let cells = [
+            format!("{:?}", r.spatial).to_lowercase(),
+            r.wa.to_string(),
+            r.wb.to_string(),
+            r.wc.clone(),
+            format!("{:.1}", r.jump_px),
+            format!("{:.1}", r.period_th),
+            format!("{:?}", r.beat_event).to_lowercase(),
+            r.off_beat_stops.to_string(),
+            r.pulse.map(|p| format!("{p:.2}")).unwrap_or_else(|| "-".into()),
+            format!("{:.3}s", r.seconds),
+        ];
+        line(cells, &r.metrics);
+    }
+    line(std::array::from_fn(|k| if k == 0 { "none".into() } else { "-".into() }), &sweep.unaligned);
 }

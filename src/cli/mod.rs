@@ -66,7 +66,18 @@ pub enum Command {
 }
 
 pub fn run() -> anyhow::Result<ExitCode> {
-    let args = Args::parse();
+    let args = match Args::try_parse() {
+        Ok(a) => a,
+        // --help and --version print as clap has them.
+        Err(e) if !e.use_stderr() => e.exit(),
+        // A usage error is one line like any other failure: its first line, without clap's
+        // "error: " prefix and usage block.
+        Err(e) => {
+            let text = e.to_string();
+            let first = text.lines().next().unwrap_or("invalid arguments").trim_start_matches("error: ");
+            anyhow::bail!("{first} (see --help)");
+        }
+    };
     match args.command {
         Command::Beats(a) => media::beats(a),
         Command::Mfcc(a) => media::mfcc(a),

@@ -8,7 +8,8 @@ use std::time::Instant;
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use choreo::pose::movenet::{default_model, Device, MoveNet, MoveNetConfig, Tracker, Variant};
+use choreo::pose::movenet::{default_model, MoveNet, MoveNetConfig, Tracker, Variant};
+use choreo::runtime::Device;
 use choreo::pose::video::{self, VideoPoseConfig};
 use choreo::pose::{format, Sequence};
 use choreo::render::{render_video_with, Generator, GeneratorConfig, RenderConfig, Renderer};

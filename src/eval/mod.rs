@@ -17,10 +17,9 @@ pub mod plot;
 use serde::Serialize;
 
 use crate::pose::normalize::body_height;
+use crate::pose::motion::{self, displacement, seam_flags, visible_seams};
 use crate::pose::{Frame, Sequence};
 
-/// Bailando's smoothing of the speed curve, in seconds.
-pub const SPEED_SMOOTH_SECS: f64 = 5.0 / 60.0;
 /// σ of the Beat Align Score, seconds.
 pub const BAS_SIGMA_SECS: f64 = 0.05;
 /// Tolerance of the hit rate, frames.
@@ -39,93 +38,6 @@ pub struct Metrics {
     pub discontinuous_frames: usize,
 }
 
-/// Whether frame `b` continues frame `a` in the same source: same dance, source frame 0 to 3
-/// ahead (a re-timed dance repeats or skips a source frame where it slows down or speeds up; a
-/// new fragment starts at least a fragment away or goes back).
-pub fn continues(a: &crate::pose::Provenance, b: &crate::pose::Provenance) -> bool {
-    a.dance == b.dance && b.frame >= a.frame && b.frame <= a.frame + 3
-}
-
-/// Per frame: true when it starts a new fragment (its provenance does not [`continues`] the
-/// previous frame's). All false without provenance.
-pub fn seam_flags(seq: &Sequence) -> Vec<bool> {
-    match &seq.provenance {
-        Some(p) => (0..seq.len()).map(|t| t > 0 && !continues(&p[t - 1], &p[t])).collect(),
-        None => vec![false; seq.len()],
-    }
-}
-
-/// Seam frames whose frame-to-frame mean joint displacement exceeds the 99th percentile of the
-/// same quantity inside fragments (the non-seam frames).
-pub fn visible_seams(frames: &[Frame], seams: &[bool]) -> Vec<usize> {
-    let disp: Vec<f32> = (1..frames.len()).map(|t| displacement(&frames[t - 1], &frames[t])).collect();
-    let inside: Vec<f32> = (1..frames.len()).filter(|&t| !seams[t]).map(|t| disp[t - 1]).collect();
-    let p99 = percentile(inside, 0.99);
-    (1..frames.len()).filter(|&t| seams[t] && disp[t - 1] > p99).collect()
-}
-
-/// Mean over joints visible in both frames of the displacement, pixels.
-pub fn displacement(a: &Frame, b: &Frame) -> f32 {
-    let (mut s, mut n) = (0.0f32, 0usize);
-    for (p, q) in a.iter().zip(b) {
-        if p[2] > 0.0 && q[2] > 0.0 {
-            s += ((p[0] - q[0]).powi(2) + (p[1] - q[1]).powi(2)).sqrt();
-            n += 1;
-        }
-    }
-    if n == 0 {
-        0.0
-    } else {
-        s / n as f32
-    }
-}
-
-/// Mean joint speed per frame, pixels/frame: the central difference (t-1 → t+1, halved), so a
-/// stop at frame t is a minimum at t; one-sided at the ends.
-pub fn speed(frames: &[Frame]) -> Vec<f32> {
-    let n = frames.len();
-    if n < 2 {
-        return vec![0.0; n];
-    }
-    (0..n)
-        .map(|t| match t {
-            0 => displacement(&frames[0], &frames[1]),
-            t if t == n - 1 => displacement(&frames[n - 2], &frames[n - 1]),
-            t => displacement(&frames[t - 1], &frames[t + 1]) / 2.0,
-        })
-        .collect()
-}
-
-/// Gaussian smoothing with σ in samples (edges reflected, as scipy's `gaussian_filter1d`).
-pub fn gaussian(x: &[f32], sigma: f64) -> Vec<f32> {
-    if sigma <= 0.0 || x.is_empty() {
-        return x.to_vec();
-    }
-    let r = (4.0 * sigma).ceil() as i64;
-    let w: Vec<f64> = (-r..=r).map(|i| (-(i * i) as f64 / (2.0 * sigma * sigma)).exp()).collect();
-    let sum: f64 = w.iter().sum();
-    let n = x.len() as i64;
-    let at = |mut i: i64| -> f64 {
-        // scipy 'reflect': (d c b a | a b c d | d c b a)
-        loop {
-            if i < 0 {
-                i = -i - 1;
-            } else if i >= n {
-                i = 2 * n - i - 1;
-            } else {
-                return x[i as usize] as f64;
-            }
-        }
-    };
-    (0..n).map(|t| (w.iter().enumerate().map(|(k, wk)| wk * at(t + k as i64 - r)).sum::<f64>() / sum) as f32).collect()
-}
-
-/// Kinematic beats: frames that are strict local minima of the smoothed speed.
-pub fn kinematic_beats(frames: &[Frame], fps: f64) -> Vec<usize> {
-    let v = gaussian(&speed(frames), SPEED_SMOOTH_SECS * fps);
-    (1..v.len().saturating_sub(1)).filter(|&t| v[t] < v[t - 1] && v[t] < v[t + 1]).collect()
-}
-
 /// Beat Align Score of music beats (seconds) against kinematic beats (seconds).
 pub fn beat_align_score(music: &[f64], kinematic: &[f64]) -> f64 {
     if music.is_empty() || kinematic.is_empty() {
@@ -142,21 +54,13 @@ pub fn beat_align_score(music: &[f64], kinematic: &[f64]) -> f64 {
         / music.len() as f64
 }
 
-fn percentile(mut v: Vec<f32>, p: f64) -> f32 {
-    if v.is_empty() {
-        return f32::INFINITY;
-    }
-    v.sort_by(|a, b| a.total_cmp(b));
-    let i = ((v.len() - 1) as f64 * p).round() as usize;
-    v[i]
-}
 
 /// All figures of one dance. `music_beats` are song seconds; `offset` is the song time of frame 0.
 pub fn evaluate(seq: &Sequence, music_beats: &[f64], offset: f64, jump_px: f32) -> Metrics {
     let fps = seq.fps;
     let dur = seq.duration_secs();
     let beats: Vec<f64> = music_beats.iter().map(|b| b - offset).filter(|b| *b >= 0.0 && *b <= dur).collect();
-    let kin = kinematic_beats(&seq.frames, fps);
+    let kin = motion::stops(&seq.frames, fps);
     let kin_s: Vec<f64> = kin.iter().map(|&k| k as f64 / fps).collect();
     let hits = kin_s.iter().filter(|k| beats.iter().any(|b| (b - *k).abs() * fps <= HIT_FRAMES + 1e-9)).count();
     let flags = seam_flags(seq);
@@ -253,15 +157,6 @@ mod tests {
         let late: Vec<f64> = beats.iter().map(|b| b + 3.0 / 24.0).collect();
         let m2 = evaluate(&seq, &late, 0.0, 10.0);
         assert!(m2.beat_align_score < 0.1 && m2.hit_rate < 0.1, "{m2:?}");
-    }
-
-    #[test]
-    fn gaussian_matches_scipy_reflect() {
-        // scipy.ndimage.gaussian_filter1d([0,0,1,0,0], 1.0) = [0.05842299, 0.24210528, 0.39894347, 0.24210528, 0.05842299]
-        let g = gaussian(&[0.0, 0.0, 1.0, 0.0, 0.0], 1.0);
-        for (a, b) in g.iter().zip([0.05842299, 0.24210528, 0.39894347, 0.24210528, 0.05842299]) {
-            assert!((a - b).abs() < 1e-6, "{g:?}");
-        }
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use crate::pose::Sequence;
+use crate::pose::{motion, Sequence};
 
 /// One panel's curve and its event marks (seconds).
 pub struct Track<'a> {
@@ -19,8 +19,8 @@ pub struct Track<'a> {
 /// Smoothed mean joint speed of a dance (the curve kinematic beats are read from) and its
 /// kinematic beats in seconds.
 pub fn motion(seq: &Sequence) -> (Vec<f32>, Vec<f64>) {
-    let v = super::gaussian(&super::speed(&seq.frames), super::SPEED_SMOOTH_SECS * seq.fps);
-    let k = super::kinematic_beats(&seq.frames, seq.fps).into_iter().map(|t| t as f64 / seq.fps).collect();
+    let v = motion::gaussian(&motion::speed(&seq.frames), motion::SPEED_SMOOTH_SECS * seq.fps);
+    let k = motion::stops(&seq.frames, seq.fps).into_iter().map(|t| t as f64 / seq.fps).collect();
     (v, k)
 }
 

@@ -121,7 +121,7 @@ fn write_index(
         let mut hnsw_sha256: [String; 2] = Default::default();
         for (k, ext) in ["hnsw.graph", "hnsw.data"].iter().enumerate() {
             let p = tmp.join(format!("{basename}.{ext}"));
-            hnsw_sha256[k] = crate::model::store::sha256_hex(&std::fs::read(&p).map_err(io(&p))?);
+            hnsw_sha256[k] = crate::io::sha256_hex(&std::fs::read(&p).map_err(io(&p))?);
         }
         let bytes = store::encode(&records)?;
         let sp = tmp.join(STORE);
@@ -139,7 +139,7 @@ fn write_index(
             sources,
             hnsw: HnswInfo { basename, max_nb_connection: params.max_nb_connection, ef_construction: params.ef_construction, ef_search: params.ef_search, layers: LAYERS },
             store_file: STORE.into(),
-            store_sha256: crate::model::store::sha256_hex(&bytes),
+            store_sha256: crate::io::sha256_hex(&bytes),
             hnsw_sha256,
             created_by: format!("choreo {}", env!("CARGO_PKG_VERSION")),
         };

@@ -116,7 +116,7 @@ impl Index {
         let sp = dir.join(&manifest.store_file);
         let bytes = std::fs::read(&sp).map_err(|e| IndexError::Io { path: sp.clone(), source: e })?;
         let fragments = store::decode(&bytes, &sp)?;
-        if crate::model::store::sha256_hex(&bytes) != manifest.store_sha256 {
+        if crate::io::sha256_hex(&bytes) != manifest.store_sha256 {
             return Err(IndexError::Corrupt { path: sp, reason: "contents do not match the manifest's hash".into() });
         }
         if fragments.len() != manifest.fragments {
@@ -128,7 +128,7 @@ impl Index {
         // hashes before it reads them.
         for (p, want) in [(&graph, &manifest.hnsw_sha256[0]), (&data, &manifest.hnsw_sha256[1])] {
             let b = std::fs::read(p).map_err(|e| IndexError::Io { path: p.clone(), source: e })?;
-            if &crate::model::store::sha256_hex(&b) != want {
+            if &crate::io::sha256_hex(&b) != want {
                 return Err(IndexError::Corrupt { path: p.clone(), reason: "HNSW file does not match the manifest's hash (truncated or changed)".into() });
             }
         }

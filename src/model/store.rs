@@ -55,11 +55,7 @@ pub fn to_bytes(tensors: &HashMap<String, Tensor>) -> Result<Vec<u8>, ModelError
     safetensors::serialize(views, None).map_err(|e| ModelError::Invalid(format!("serialising weights: {e}")))
 }
 
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    let h = sha2::Sha256::digest(bytes);
-    h.iter().map(|b| format!("{b:02x}")).collect()
-}
+pub use crate::io::sha256_hex;
 
 /// Writes weights and sidecar atomically (weights first; the card records their hash).
 pub fn save(weights: &Path, tensors: &HashMap<String, Tensor>, card: &ModelCard) -> Result<(), ModelError> {
@@ -67,7 +63,7 @@ pub fn save(weights: &Path, tensors: &HashMap<String, Tensor>, card: &ModelCard)
     let mut card = card.clone();
     card.weights_sha256 = sha256_hex(&bytes);
     let json = serde_json::to_string_pretty(&card).map_err(|e| ModelError::Invalid(e.to_string()))?;
-    let io = |e: crate::Error| ModelError::Invalid(e.to_string());
+    let io = |e: crate::io::IoError| ModelError::Invalid(e.to_string());
     crate::io::write_atomic(weights, &bytes).map_err(io)?;
     crate::io::write_atomic(&sidecar(weights), json.as_bytes()).map_err(io)?;
     Ok(())

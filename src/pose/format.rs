@@ -103,8 +103,8 @@ pub fn to_json(seq: &Sequence) -> String {
 }
 
 /// Writes a pose file atomically.
-pub fn write(seq: &Sequence, path: &Path) -> crate::Result<()> {
-    crate::io::write_atomic(path, to_json(seq).as_bytes())
+pub fn write(seq: &Sequence, path: &Path) -> Result<(), PoseError> {
+    Ok(crate::io::write_atomic(path, to_json(seq).as_bytes())?)
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 pub mod clean;
 pub mod format;
 pub mod movenet;
+pub mod motion;
 pub mod normalize;
 pub mod openpose;
 pub mod skeleton;
@@ -61,6 +62,8 @@ impl Sequence {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum PoseError {
+    #[error(transparent)]
+    Write(#[from] crate::io::IoError),
     #[error("{}: {source}", path.display())]
     Io { path: PathBuf, source: std::io::Error },
     #[error("{}: {reason}", path.display())]
@@ -83,9 +86,9 @@ pub enum PoseError {
     /// `path` is the file being processed; the missing program is named in the message.
     #[error("{}: {program} not found; run tools/setup.sh", path.display())]
     ToolMissing { path: PathBuf, program: String },
-    /// ONNX Runtime's shared library could not be found or loaded (`path`: where it was looked for).
-    #[error("{}: ONNX Runtime {version} library not usable ({reason}); run tools/setup.sh", path.display())]
-    Runtime { path: PathBuf, version: String, reason: String },
+    /// ONNX Runtime's shared library could not be found or loaded.
+    #[error(transparent)]
+    Runtime(#[from] crate::runtime::OrtError),
     /// The pose model could not be loaded or run.
     #[error("{}: pose model: {reason}", path.display())]
     Model { path: PathBuf, reason: String },

@@ -9,24 +9,11 @@
 //! small or off-centre dancer large in the model's input.
 
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
-
-use ort::environment::Environment;
 use ort::session::Session;
 use ort::value::TensorRef;
 
 use super::{Frame, PoseError, NUM_JOINTS};
-
-/// Which hardware runs the model.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Device {
-    /// CUDA when the `cuda` feature is built in and a GPU answers, else CPU.
-    #[default]
-    Auto,
-    Cpu,
-    /// CUDA, falling back to CPU (with [`MoveNet::execution`] saying so) when it cannot be used.
-    Cuda,
-}
+use crate::runtime::{self, Device};
 
 /// The two MoveNet SinglePose variants shipped in `models/`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,24 +77,6 @@ impl Default for MoveNetConfig {
     }
 }
 
-/// One ONNX Runtime environment per process (ort allows no second one): made on first use.
-pub(crate) fn environment() -> Result<&'static Environment, PoseError> {
-    static ENV: OnceLock<Result<Environment, String>> = OnceLock::new();
-    let lib = crate::runtime::onnxruntime_library();
-    let res = ENV.get_or_init(|| {
-        let Some(lib) = &lib else { return Err("not found".to_string()) };
-        let builder = ort::init_from(lib).map_err(|e| e.to_string())?;
-        builder.with_name("choreo").build().map_err(|e| e.to_string())
-    });
-    res.as_ref().map_err(|reason| PoseError::Runtime {
-        path: lib.unwrap_or_else(|| {
-            Path::new("vendor/onnxruntime").join(format!("libonnxruntime.so.{}", crate::runtime::ORT_VERSION))
-        }),
-        version: crate::runtime::ORT_VERSION.into(),
-        reason: reason.clone(),
-    })
-}
-
 /// A loaded MoveNet model.
 pub struct MoveNet {
     session: Session,
@@ -131,13 +100,13 @@ impl MoveNet {
         if !path.is_file() {
             return Err(PoseError::Model { path: path.into(), reason: "file not found (the MoveNet models are in models/)".into() });
         }
-        let env = environment()?;
+        let env = runtime::environment()?;
         let model_err = |reason: String| PoseError::Model { path: path.into(), reason };
         let (session, execution) = match cfg.device {
-            Device::Cpu => (cpu_session(env, path, cfg.threads).map_err(model_err)?, "CPU".to_string()),
-            Device::Auto | Device::Cuda => match cuda_session(env, path) {
+            Device::Cpu => (runtime::cpu_session(env, path, cfg.threads).map_err(model_err)?, "CPU".to_string()),
+            Device::Auto | Device::Cuda => match runtime::cuda_session(env, path) {
                 Ok(s) => (s, "CUDA".to_string()),
-                Err(why) => (cpu_session(env, path, cfg.threads).map_err(model_err)?, format!("CPU ({why})")),
+                Err(why) => (runtime::cpu_session(env, path, cfg.threads).map_err(model_err)?, format!("CPU ({why})")),
             },
         };
         let input = session.inputs().first().ok_or_else(|| model_err("no input".into()))?;
@@ -193,37 +162,6 @@ impl MoveNet {
         }
         Ok(kp)
     }
-}
-
-/// Intra-op threads when not configured: all cores but one, at least one.
-pub fn auto_threads() -> usize {
-    std::thread::available_parallelism().map(|n| n.get().saturating_sub(1)).unwrap_or(1).max(1)
-}
-
-pub(crate) fn cpu_session(env: &Environment, path: &Path, threads: usize) -> Result<Session, String> {
-    let threads = if threads > 0 { threads } else { auto_threads() };
-    let b = Session::builder(env).map_err(|e| e.to_string())?;
-    // No spin-waiting: the threads would fight ffmpeg's decoding (and anything else running) for
-    // the cores; measured on 2 shared cores, thunder went from 11 to 18 frames/s with 2 threads.
-    let mut b = b
-        .with_intra_threads(threads)
-        .and_then(|b| b.with_config_entry("session.intra_op.allow_spinning", "0"))
-        .map_err(|e| e.to_string())?;
-    b.commit_from_file(path).map_err(|e| e.to_string())
-}
-
-#[cfg(feature = "cuda")]
-pub(crate) fn cuda_session(env: &Environment, path: &Path) -> Result<Session, String> {
-    let b = Session::builder(env).map_err(|e| e.to_string())?;
-    let mut b = b
-        .with_execution_providers([ort::ep::CUDA::default().build().error_on_failure()])
-        .map_err(|e| format!("CUDA execution provider unavailable: {e}"))?;
-    b.commit_from_file(path).map_err(|e| format!("CUDA execution provider unavailable: {e}"))
-}
-
-#[cfg(not(feature = "cuda"))]
-pub(crate) fn cuda_session(_env: &Environment, _path: &Path) -> Result<Session, String> {
-    Err("this build has no `cuda` feature".into())
 }
 
 /// A square region of a frame in pixels; it may reach past the frame's edges (filled with black).

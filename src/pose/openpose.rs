@@ -118,8 +118,8 @@ pub fn read_dir(dir: &Path, fps: f64, size: Option<(u32, u32)>) -> Result<Sequen
 
 /// Writes one OpenPose file per frame, `{stem}_{t:012}_keypoints.json`, in the given layout.
 /// BODY_25's mid-hip is the hips' midpoint; its foot points are written as missing.
-pub fn write_dir(seq: &Sequence, dir: &Path, stem: &str, layout: OpenPoseLayout) -> crate::Result<()> {
-    std::fs::create_dir_all(dir).map_err(|e| crate::Error::io(dir, e))?;
+pub fn write_dir(seq: &Sequence, dir: &Path, stem: &str, layout: OpenPoseLayout) -> Result<(), PoseError> {
+    std::fs::create_dir_all(dir).map_err(|e| PoseError::io(dir, e))?;
     for (t, f) in seq.frames.iter().enumerate() {
         let mut k = Vec::new();
         match layout {

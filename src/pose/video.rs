@@ -4,8 +4,8 @@
 //! [`Sequence`] letterboxed onto the 512 canvas, resampled and cleaned like every other source.
 
 use std::io::Read;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::Path;
+use std::process::Stdio;
 
 use serde::Deserialize;
 
@@ -19,18 +19,6 @@ pub const VIDEO_EXTS: &[&str] = &["mp4", "mkv", "webm", "avi", "mov"];
 /// True when `path` has a video extension.
 pub fn is_video(path: &Path) -> bool {
     path.extension().is_some_and(|x| VIDEO_EXTS.contains(&x.to_string_lossy().to_ascii_lowercase().as_str()))
-}
-
-/// Path of the ffprobe binary: `$CHOREO_FFPROBE`; else, when `$CHOREO_FFMPEG` is set, the
-/// `ffprobe` beside it; else `ffprobe` on PATH.
-pub fn ffprobe_bin() -> PathBuf {
-    if let Ok(p) = std::env::var("CHOREO_FFPROBE") {
-        return p.into();
-    }
-    if let Ok(p) = std::env::var("CHOREO_FFMPEG") {
-        return Path::new(&p).with_file_name("ffprobe");
-    }
-    "ffprobe".into()
 }
 
 fn spawn_error(path: &Path, program: &str, e: std::io::Error) -> PoseError {
@@ -100,7 +88,7 @@ pub fn probe(path: &Path) -> Result<VideoInfo, PoseError> {
     if meta.len() == 0 {
         return Err(PoseError::Video { path: path.into(), reason: "file is empty".into() });
     }
-    let out = Command::new(ffprobe_bin())
+    let out = crate::runtime::ffprobe()
         .args(["-v", "error", "-print_format", "json", "-show_format", "-show_streams"])
         .arg(path)
         .stdin(Stdio::null())
@@ -219,7 +207,7 @@ pub fn detect(
     if (dw, dh) != (info.width, info.height) {
         vf.push_str(&format!(",scale={dw}:{dh}:flags=area"));
     }
-    let mut child = Command::new(crate::audio::decode::ffmpeg_bin())
+    let mut child = crate::runtime::ffmpeg()
         .args(["-v", "error", "-nostdin", "-i"])
         .arg(path)
         .args(["-map", "0:v:0", "-an", "-sn", "-vf", &vf, "-pix_fmt", "rgb24", "-f", "rawvideo", "-"])
@@ -321,7 +309,7 @@ pub fn extract(
 pub fn extract_audio(video: &Path, wav: &Path) -> Result<(), PoseError> {
     let name = wav.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| "audio.wav".into());
     let tmp = wav.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
-    let out = Command::new(crate::audio::decode::ffmpeg_bin())
+    let out = crate::runtime::ffmpeg()
         .args(["-v", "error", "-nostdin", "-y", "-i"])
         .arg(video)
         .args(["-map", "0:a:0", "-vn", "-ac", "1", "-c:a", "pcm_s16le", "-f", "wav"])

@@ -29,5 +29,5 @@ pub enum RenderError {
     Encode { path: PathBuf, reason: String },
     /// ONNX Runtime could not be loaded (the learned renderer).
     #[error(transparent)]
-    Runtime(crate::pose::PoseError),
+    Runtime(#[from] crate::runtime::OrtError),
 }

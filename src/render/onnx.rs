@@ -21,7 +21,7 @@ use ort::session::Session;
 use ort::value::{TensorElementType, TensorRef};
 
 use super::{Canvas, RenderError};
-use crate::pose::movenet::{self, Device};
+use crate::runtime::{self, Device};
 use crate::pose::Frame;
 
 /// What a generator must look like.
@@ -190,9 +190,9 @@ impl std::fmt::Debug for Generator {
 
 fn open(env: &'static ort::environment::Environment, path: &Path, cuda: bool, threads: usize) -> Result<Session, String> {
     if cuda {
-        movenet::cuda_session(env, path)
+        runtime::cuda_session(env, path)
     } else {
-        movenet::cpu_session(env, path, threads)
+        runtime::cpu_session(env, path, threads)
     }
 }
 
@@ -214,7 +214,7 @@ impl Generator {
         if let Some(f) = &cfg.face {
             exists(f)?;
         }
-        let env = movenet::environment().map_err(RenderError::Runtime)?;
+        let env = runtime::environment()?;
         let path = cfg.generator.as_path();
         let bad_model = |p: &Path, e: String| RenderError::Invalid { path: p.into(), reason: format!("not a loadable ONNX model ({e})") };
         let (session, cuda, execution, warning) = match cfg.device {

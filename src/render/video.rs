@@ -11,7 +11,7 @@
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use super::{draw_frame, Canvas, Generator, RenderError};
 use crate::pose::Sequence;
@@ -70,7 +70,7 @@ fn check_song(song: &Path) -> Result<(), RenderError> {
         let what = if meta.is_dir() { "is a directory" } else { "file is empty" };
         return Err(RenderError::Invalid { path: song.into(), reason: what.into() });
     }
-    let out = Command::new(crate::pose::video::ffprobe_bin())
+    let out = crate::runtime::ffprobe()
         .args(["-v", "error", "-select_streams", "a", "-show_entries", "stream=codec_type", "-of", "csv=p=0"])
         .arg(song)
         .stdin(Stdio::null())
@@ -167,7 +167,7 @@ fn encode(
     };
     let size = format!("{0}x{0}", side);
     let fps = format!("{}", seq.fps);
-    let mut cmd = Command::new(crate::audio::decode::ffmpeg_bin());
+    let mut cmd = crate::runtime::ffmpeg();
     cmd.args(["-v", "error", "-nostdin", "-y"])
         .args(["-f", "rawvideo", "-pix_fmt", "rgb24", "-s", &size, "-framerate", &fps, "-i", "-"]);
     if cfg.start > 0.0 {

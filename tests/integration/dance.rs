@@ -11,12 +11,9 @@ use super::util::*;
 fn setup() -> Option<(PathBuf, PathBuf)> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let (ix, m) = (root.join("index/default"), root.join("models/encoders.safetensors"));
-    if ix.join("manifest.json").is_file() && m.is_file() {
-        Some((ix, m))
-    } else {
-        eprintln!("skipping: index/default not built (run tools/setup.sh)");
-        None
-    }
+    let ix = require(ix, "the default index: run tools/setup.sh")?;
+    let m = require(m, "the shipped encoder")?;
+    Some((ix, m))
 }
 
 fn song() -> Option<PathBuf> {
@@ -67,18 +64,26 @@ fn dance_has_no_visible_seams_and_follows_the_beat() {
 }
 
 #[test]
-fn same_seed_same_bytes_and_temperature_varies_the_dance() {
+fn same_seed_same_bytes_and_another_seed_another_dance_by_default() {
     let (Some((ix, m)), Some(song)) = (setup(), song()) else { return };
     let dir = tempfile::tempdir().unwrap();
-    let go = |name: &str, seed: &str| {
+    let go = |name: &str, extra: &[&str]| {
         let p = dir.path().join(name);
-        let o = choreo(dir.path(), &["dance", "--song", s(&song), "--index", s(&ix), "--model", s(&m), "--temperature", "0.3", "--seed", seed, "--out", s(&p)]);
+        let o = choreo(dir.path(), &[&["dance", "--song", s(&song), "--index", s(&ix), "--model", s(&m), "--out", s(&p)][..], extra].concat());
         assert!(o.status.success(), "{}", stderr(&o));
         std::fs::read(p).unwrap()
     };
-    let (a, b, c) = (go("a.json", "1"), go("b.json", "1"), go("c.json", "2"));
+    // No --temperature: the default one makes --seed count.
+    let (a, b, c) = (go("a.json", &["--seed", "1"]), go("b.json", &["--seed", "1"]), go("c.json", &["--seed", "2"]));
     assert!(a == b, "same seed, same bytes");
     assert!(a != c, "another seed, another dance");
+    // A larger temperature too.
+    assert!(go("d.json", &["--temperature", "0.3", "--seed", "1"]) != go("e.json", &["--temperature", "0.3", "--seed", "2"]));
+    // --temperature 0 is the single best dance; a --seed with it would do nothing, so it is refused.
+    assert_eq!(go("f.json", &["--temperature", "0"]), go("g.json", &["--temperature", "0"]));
+    let o = choreo(dir.path(), &["dance", "--song", s(&song), "--index", s(&ix), "--model", s(&m), "--temperature", "0", "--seed", "2", "--out", "h.json"]);
+    assert_one_line_error(&o, "--seed");
+    assert!(!dir.path().join("h.json").exists());
 }
 
 #[test]

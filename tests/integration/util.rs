@@ -1,15 +1,10 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-pub fn shared(sub: &str) -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared").join(sub);
-    if p.exists() {
-        Some(p)
-    } else {
-        eprintln!("skipping: {} not found", p.display());
-        None
-    }
-}
+#[path = "../common/inputs.rs"]
+mod inputs;
+#[allow(unused_imports)]
+pub use inputs::{require, shared};
 
 pub fn tang(dance: &str) -> Option<PathBuf> {
     shared(&format!("data/tang2018/{dance}"))
