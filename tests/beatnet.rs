@@ -6,7 +6,7 @@
 //!   and the fast decoder vs its dense reference twin (same path);
 //! * the whole tracker on the clip gives madmom's beats.
 //! Bad model files give one-line errors naming the file.
-//! Under CI (CI=true) a missing ../shared or ONNX Runtime fails the tests instead of skipping them.
+//! Under CI a missing ../shared or ONNX Runtime fails the tests instead of skipping them (tests/common/inputs.rs).
 
 use std::path::{Path, PathBuf};
 
@@ -23,28 +23,18 @@ fn fixtures() -> PathBuf {
     root().join("tests/fixtures/beatnet")
 }
 
-fn in_ci() -> bool {
-    std::env::var("CI").map(|v| !v.is_empty() && v != "0" && v != "false").unwrap_or(false)
-}
-
-/// `None` (skip) when `what` is missing outside CI; a failure under CI.
-fn need(ok: bool, what: &str) -> Option<()> {
-    if ok {
-        return Some(());
-    }
-    assert!(!in_ci(), "{what} is missing (needed under CI; run tools/setup.sh)");
-    eprintln!("skipping: {what} is missing");
-    None
-}
+#[path = "common/inputs.rs"]
+mod inputs;
 
 fn country() -> Option<PathBuf> {
-    let p = root().join("../shared/data/beats/gtzan_country.00000.wav");
-    need(p.is_file(), &p.display().to_string())?;
-    Some(p)
+    inputs::shared("data/beats/gtzan_country.00000.wav")
 }
 
+/// ONNX Runtime's library (vendor/onnxruntime from tools/setup.sh): as a missing input.
 fn runtime() -> Option<()> {
-    need(choreo::runtime::onnxruntime_library().is_some(), "ONNX Runtime (vendor/onnxruntime)")
+    let lib = choreo::runtime::onnxruntime_library()
+        .unwrap_or_else(|| root().join(format!("vendor/onnxruntime/libonnxruntime.so.{}", choreo::runtime::ORT_VERSION)));
+    inputs::require(lib, "run tools/setup.sh").map(|_| ())
 }
 
 fn max_diff(a: &[f32], b: &[f32]) -> f32 {
@@ -188,8 +178,7 @@ fn silence_gives_no_beats_and_no_error() {
 #[test]
 fn waltz_is_in_three_with_its_downbeats() {
     let Some(()) = runtime() else { return };
-    let wav = root().join("../shared/data/beats/ballroom_waltz_Media-105901.wav");
-    let Some(()) = need(wav.is_file(), &wav.display().to_string()) else { return };
+    let Some(wav) = inputs::shared("data/beats/ballroom_waltz_Media-105901.wav") else { return };
     let b = detect_beats(&decode(&wav).unwrap(), &BeatConfig::default()).unwrap();
     assert_eq!(b.beats_per_bar, 3);
     let text = std::fs::read_to_string(wav.with_extension("beats")).unwrap();

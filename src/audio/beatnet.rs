@@ -59,10 +59,10 @@ impl BeatNet {
         if !path.is_file() {
             return Err(model_err(path, "file not found"));
         }
-        let env = crate::pose::movenet::environment().map_err(|e| model_err(path, format!("ONNX Runtime: {e}")))?;
+        let env = crate::runtime::environment().map_err(|e| model_err(path, format!("ONNX Runtime: {e}")))?;
         // One thread: the network is small and sequential (the LSTM), and one thread keeps the
         // numbers the same from run to run.
-        let session = crate::pose::movenet::cpu_session(env, path, 1).map_err(|e| model_err(path, format!("not a usable ONNX model ({e})")))?;
+        let session = crate::runtime::cpu_session(env, path, 1).map_err(|e| model_err(path, format!("not a usable ONNX model ({e})")))?;
         let shape_of = |dt: &ort::value::ValueType| -> Vec<i64> { dt.tensor_shape().map(|s| s.iter().copied().collect()).unwrap_or_default() };
         let ins: Vec<Vec<i64>> = session.inputs().iter().map(|i| shape_of(i.dtype())).collect();
         let outs: Vec<Vec<i64>> = session.outputs().iter().map(|o| shape_of(o.dtype())).collect();
