@@ -1,8 +1,20 @@
 //! Beat tracking: beat times (seconds) and a tempo (BPM) for a decoded song.
 //!
-//! Two trackers, picked by [`BeatMethod`]:
+//! Three trackers, picked by [`BeatMethod`]:
 //!
-//! * [`BeatMethod::Dp`] (the default): an offline tracker after Ellis (2007), "Beat tracking by
+//! * [`BeatMethod::BeatNet`] (the default): BeatNet's beat/downbeat networks (Heydari et al.,
+//!   ISMIR 2021; CC-BY-4.0 weights from the `BeatNet==1.1.3` wheel, the three published models
+//!   averaged in one ONNX graph, `models/beatnet.onnx`, see `models/beatnet.md`) run by ONNX
+//!   Runtime ([`super::beatnet`]) on madmom's log-filtered spectrogram ([`super::logspec`], the
+//!   song resampled to 22.05 kHz), then decoded by madmom's beat DBN written in Rust
+//!   ([`super::dbn`], default settings: 55–215 BPM, λ 100, observation λ 16). The beat
+//!   activation is P(beat) + P(downbeat). Downbeats and meter come from P(downbeat) at the
+//!   decoded beats ([`meter`]); the tempo curve from the DBN's state at each beat. Songs under
+//!   [`BEATNET_MIN_S`] fall back to `dp` with a warning. Chosen by measurement on the 16 tuning
+//!   files of `beats-dev` (`tools/bench/beats.sh`, figures in the README): mean F 0.986
+//!   against dp's 0.715; each network alone gave 0.825 / 0.939 / 0.899 (madmom's DBN in Python).
+//!
+//! * [`BeatMethod::Dp`]: an offline tracker after Ellis (2007), "Beat tracking by
 //!   dynamic programming", written here from scratch in the style of librosa's `beat_track`:
 //!   1. **Onset strength.** The song is analysed at its own sample rate on a fixed time grid:
 //!      hop = 512/22050 s (23.2 ms, ≈ 43 frames/s), Hann window of 4 hops (92.9 ms), centred
@@ -43,7 +55,7 @@
 //!   kept: it drops beats that fall in a hop under -90 dB, so bare clicks in digital silence lose
 //!   most of their beats. Its BPM is the median inter-beat interval of what it returns.
 //!
-//! ## Measured choice
+//! ## Measured choice between dp and aubio (before BeatNet)
 //!
 //! F-measure (±70 ms, each annotation used once, [`f_measure`]) on the annotated clips in
 //! `shared/data/beats` (waltz 44.1 kHz 32 s, country 22.05 kHz 30 s, madmom sample 44.1 kHz
