@@ -264,8 +264,20 @@ pub fn detect_beats(audio: &Audio, cfg: &BeatConfig) -> Result<Beats, AudioError
         }
         BeatMethod::BeatNet => {
             let model = cfg.model.clone().unwrap_or_else(beatnet::default_model);
-            let mut net = BeatNet::load(&model)?;
-            beatnet_track(audio, &mut net, &cfg.dbn)?
+            // Loaded networks are kept for the next song (eval runs the tracker per song); one in
+            // use is taken out of the pool, so calls on several threads do not wait for each other.
+            static POOL: std::sync::Mutex<Vec<BeatNet>> = std::sync::Mutex::new(Vec::new());
+            let taken = {
+                let mut pool = POOL.lock().unwrap_or_else(|e| e.into_inner());
+                pool.iter().position(|n| n.model() == model).map(|i| pool.swap_remove(i))
+            };
+            let mut net = match taken {
+                Some(n) => n,
+                None => BeatNet::load(&model)?,
+            };
+            let b = beatnet_track(audio, &mut net, &cfg.dbn);
+            POOL.lock().unwrap_or_else(|e| e.into_inner()).push(net);
+            b?
         }
         BeatMethod::Dp => dp::track(&audio.samples, audio.sample_rate),
         BeatMethod::Aubio { onset } => aubio_track(&audio.samples, audio.sample_rate, onset).map_err(invalid)?,
