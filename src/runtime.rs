@@ -127,12 +127,35 @@ pub fn ffprobe_bin() -> PathBuf {
     "ffprobe".into()
 }
 
-/// An ffmpeg command, quiet on stdin (every stage spawns ffmpeg through this).
+/// An ffmpeg command, quiet on stdin, killed when choreo dies (every stage spawns ffmpeg
+/// through this: a killed `choreo dance --out x.mp4` leaves no ffmpeg writing on).
 pub fn ffmpeg() -> Command {
     let mut c = Command::new(ffmpeg_bin());
     c.stdin(Stdio::null());
+    die_with_parent(&mut c);
     c
 }
+
+/// Makes a child process get SIGKILL when the thread that spawned it dies (Linux
+/// `PR_SET_PDEATHSIG`), so a killed render leaves no ffmpeg running and writing.
+pub fn die_with_parent(cmd: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    let parent = std::process::id();
+    // SAFETY: only async-signal-safe calls (prctl, getppid) between fork and exec.
+    unsafe {
+        cmd.pre_exec(move || {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong, 0, 0, 0) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            // The parent may have died before the prctl: then nobody will send the signal.
+            if libc::getppid() as u32 != parent {
+                return Err(std::io::Error::from_raw_os_error(libc::ESRCH));
+            }
+            Ok(())
+        });
+    }
+}
+
 
 /// An ffprobe command, quiet on stdin.
 pub fn ffprobe() -> Command {

@@ -231,9 +231,13 @@ fn render_bad_input_leaves_no_partial_mp4() {
     let p = d.path();
     tone(&p.join("song.ogg"), 3.0);
     choreo::pose::format::write(&walker(24, 24.0), &p.join("dance.json")).unwrap();
-    // Output folder that does not exist.
+    // An output folder that does not exist is created (the rule for every output).
     let o = choreo(p, &["render", "--poses", "dance.json", "--song", "song.ogg", "--out", "missing/dance.mp4"]);
-    assert_one_line_error(&o, "missing/dance.mp4");
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(std::fs::metadata(p.join("missing/dance.mp4")).unwrap().len() > 0);
+    let names: Vec<_> = std::fs::read_dir(p.join("missing")).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(names, ["dance.mp4"], "only the video, no temp file");
+    std::fs::remove_dir_all(p.join("missing")).unwrap();
     // A path under a regular file.
     let o = choreo(p, &["render", "--poses", "dance.json", "--song", "song.ogg", "--out", "song.ogg/dance.mp4"]);
     assert_one_line_error(&o, "song.ogg/dance.mp4");

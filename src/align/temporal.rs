@@ -256,22 +256,7 @@ fn carry_through(speed: &[f32], xs: &[f64], ys: &[f64], beats: &[f64], max_stret
             continue;
         }
         let span: f64 = dt[a..b].iter().sum();
-        let envelope = |cuts: &[usize]| -> Vec<f64> {
-            let mut env = vec![0.0f64; b - a];
-            for c in cuts.windows(2) {
-                let mut run = 0.0f64;
-                for j in c[0]..c[1] {
-                    run = run.max(u[j]);
-                    env[j - a] = run;
-                }
-                run = 0.0;
-                for j in (c[0]..c[1]).rev() {
-                    run = run.max(u[j]);
-                    env[j - a] = env[j - a].min(run);
-                }
-            }
-            env
-        };
+        let envelope = |cuts: &[usize]| unimodal_envelope(&u, a, b, cuts);
         let dips: Vec<usize> = (a + 1..b - 1).filter(|&j| u[j] < u[j - 1] && u[j] <= u[j + 1]).collect();
         let mut cuts: Vec<usize> = std::iter::once(a).chain(dips.iter().copied().filter(|&j| near_beat(j))).chain(std::iter::once(b)).collect();
         let mut env = envelope(&cuts);
@@ -288,35 +273,10 @@ fn carry_through(speed: &[f32], xs: &[f64], ys: &[f64], beats: &[f64], max_stret
         let removed = dips.iter().filter(|&&j| !cuts.contains(&j) && env[j - a] > 1.01 * u[j]).count();
         // A filled dip leaves a plateau, and on a plateau any jitter is a new minimum: tilt each
         // piece so it rises strictly to its peak and falls strictly after it (by `pulse`).
-        for c in cuts.windows(2) {
-            let (p, q) = (c[0], c[1]);
-            let peak = (p..q).max_by(|&x, &y| env[x - a].total_cmp(&env[y - a])).unwrap_or(p);
-            for j in p..q {
-                let tri = if j <= peak { (j - p) as f64 / (peak - p).max(1) as f64 } else { (q - j) as f64 / (q - peak) as f64 };
-                env[j - a] *= 1.0 + pulse * tri;
-            }
+        tilt(&mut env, a, &cuts, pulse);
+        if fit_durations(&mut dt[a..b], &env, &v[a..b], h, span, max_stretch) {
+            filled += removed;
         }
-        // ds/dt = k·E/v within the stretch limits; the interval's duration falls as k grows.
-        let step = |j: usize, k: f64| -> f64 { h / (k * env[j - a] / v[j]).clamp(1.0 / max_stretch, max_stretch) };
-        let total = |k: f64| -> f64 { (a..b).map(|j| step(j, k)).sum() };
-        let (mut kl, mut kh) = (1e-6, 1e6);
-        if total(kl) < span || total(kh) > span {
-            continue; // the limits cannot meet this interval: keep the anchored map
-        }
-        for _ in 0..80 {
-            let k = (kl * kh).sqrt();
-            if total(k) > span {
-                kl = k;
-            } else {
-                kh = k;
-            }
-        }
-        let k = (kl * kh).sqrt();
-        let got = total(k);
-        for j in a..b {
-            dt[j] = step(j, k) * span / got;
-        }
-        filled += removed;
     }
     // New t(s) from the durations, inverted at the output frames.
     let mut t_new = vec![0.0f64; m];
@@ -325,6 +285,65 @@ fn carry_through(speed: &[f32], xs: &[f64], ys: &[f64], beats: &[f64], max_stret
     }
     let out = invert(&t_new, h, (0..n).map(|t| t as f64)).into_iter().map(|s| s.min(last)).collect();
     (out, filled)
+}
+
+/// Over source steps `a..b`, the unimodal envelope of `u` between consecutive `cuts`: on each
+/// piece, the running maximum from the left, capped by the running maximum from the right.
+fn unimodal_envelope(u: &[f64], a: usize, b: usize, cuts: &[usize]) -> Vec<f64> {
+    let mut env = vec![0.0f64; b - a];
+    for c in cuts.windows(2) {
+        let mut run = 0.0f64;
+        for j in c[0]..c[1] {
+            run = run.max(u[j]);
+            env[j - a] = run;
+        }
+        run = 0.0;
+        for j in (c[0]..c[1]).rev() {
+            run = run.max(u[j]);
+            env[j - a] = env[j - a].min(run);
+        }
+    }
+    env
+}
+
+/// Tilts each piece of `env` (it starts at step `a`) between consecutive `cuts` so it rises
+/// strictly to its peak and falls strictly after it, by `pulse` at the peak.
+fn tilt(env: &mut [f64], a: usize, cuts: &[usize], pulse: f64) {
+    for c in cuts.windows(2) {
+        let (p, q) = (c[0], c[1]);
+        let peak = (p..q).max_by(|&x, &y| env[x - a].total_cmp(&env[y - a])).unwrap_or(p);
+        for j in p..q {
+            let tri = if j <= peak { (j - p) as f64 / (peak - p).max(1) as f64 } else { (q - j) as f64 / (q - peak) as f64 };
+            env[j - a] *= 1.0 + pulse * tri;
+        }
+    }
+}
+
+/// New durations `dt` of one interval's source steps (each `h` of source) so the output speed
+/// follows `ds/dt = k·env/v` within the stretch limits and the steps still add up to `span`.
+/// False (and `dt` untouched) when the limits cannot meet the interval.
+fn fit_durations(dt: &mut [f64], env: &[f64], v: &[f64], h: f64, span: f64, max_stretch: f64) -> bool {
+    // The interval's duration falls as k grows: bisect k on a log scale.
+    let step = |j: usize, k: f64| -> f64 { h / (k * env[j] / v[j]).clamp(1.0 / max_stretch, max_stretch) };
+    let total = |k: f64| -> f64 { (0..dt.len()).map(|j| step(j, k)).sum() };
+    let (mut kl, mut kh) = (1e-6, 1e6);
+    if total(kl) < span || total(kh) > span {
+        return false;
+    }
+    for _ in 0..80 {
+        let k = (kl * kh).sqrt();
+        if total(k) > span {
+            kl = k;
+        } else {
+            kh = k;
+        }
+    }
+    let k = (kl * kh).sqrt();
+    let got = total(k);
+    for (j, d) in dt.iter_mut().enumerate() {
+        *d = step(j, k) * span / got;
+    }
+    true
 }
 
 /// The inverse of a non-decreasing function sampled on a grid of step `h` (`values[i]` at `i·h`),

@@ -17,6 +17,24 @@ use super::{Audio, AudioError};
 /// Extensions symphonia handles here; everything else goes to ffmpeg.
 const SYMPHONIA_EXTS: &[&str] = &["wav", "wave", "mp3", "ogg", "oga", "flac"];
 
+/// Sample rates a song may have: 4 kHz to 384 kHz. A header outside them is crafted or corrupt
+/// (MFCC windows are a fixed fraction of a second: a rate of 4 GHz would ask for gigabytes).
+pub const SAMPLE_RATE_MIN: u32 = 4_000;
+pub const SAMPLE_RATE_MAX: u32 = 384_000;
+/// Most channels a song may have (7.1 is 8; 64 leaves room for ambisonics).
+pub const MAX_CHANNELS: usize = 64;
+
+fn check_rate(path: &Path, rate: u32) -> Result<u32, AudioError> {
+    if (SAMPLE_RATE_MIN..=SAMPLE_RATE_MAX).contains(&rate) {
+        Ok(rate)
+    } else {
+        Err(AudioError::Format {
+            path: path.into(),
+            reason: format!("sample rate {rate} Hz is out of range ({SAMPLE_RATE_MIN}..={SAMPLE_RATE_MAX} Hz)"),
+        })
+    }
+}
+
 /// Decodes `path` to mono f32 at its native sample rate.
 pub fn decode(path: &Path) -> Result<Audio, AudioError> {
     let meta = std::fs::metadata(path).map_err(|e| AudioError::Open { path: path.into(), source: e })?;
@@ -59,12 +77,19 @@ fn decode_symphonia(path: &Path, ext: &str) -> Result<Audio, AudioError> {
         .clone();
     let track_id = track.id;
     let declared_frames = track.num_frames;
+    // Refuse crafted headers before the decoder sizes its buffers from them.
+    let rate = check_rate(path, params.sample_rate.ok_or_else(|| fmt_err("unknown sample rate".into()))?)?;
+    if let Some(ch) = params.channels.as_ref().map(|c| c.count()) {
+        if ch == 0 || ch > MAX_CHANNELS {
+            return Err(fmt_err(format!("{ch} channels (1..={MAX_CHANNELS} expected)")));
+        }
+    }
     let mut decoder = symphonia::default::get_codecs()
         .make_audio_decoder(&params, &AudioDecoderOptions::default())
         .map_err(|e| fmt_err(format!("unsupported codec: {e}")))?;
 
     let mut mono: Vec<f32> = Vec::new();
-    let mut rate = params.sample_rate.unwrap_or(0);
+    let mut rate = rate;
     let mut planes: Vec<Vec<f32>> = Vec::new();
     let mut decoded_packets = 0usize;
     let mut bad_packets = 0usize;
@@ -92,7 +117,7 @@ fn decode_symphonia(path: &Path, ext: &str) -> Result<Audio, AudioError> {
         match decoder.decode(&packet) {
             Ok(buf) => {
                 decoded_packets += 1;
-                rate = buf.spec().rate();
+                rate = check_rate(path, buf.spec().rate())?;
                 buf.copy_to_vecs_planar::<f32>(&mut planes);
                 let n = buf.frames();
                 let ch = planes.len().max(1);
@@ -175,7 +200,7 @@ fn probe_rate_ffmpeg(path: &Path) -> Result<u32, AudioError> {
         for part in line.split(',') {
             if let Some(hz) = part.trim().strip_suffix(" Hz") {
                 if let Ok(r) = hz.trim().parse::<u32>() {
-                    return Ok(r);
+                    return check_rate(path, r);
                 }
             }
         }

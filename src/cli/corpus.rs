@@ -57,7 +57,7 @@ fn stats(a: StatsArgs) -> anyhow::Result<ExitCode> {
     let (c, failed) = corpus::load_with_progress(&a.corpus, &cfg, &|| pb.inc(1))?;
     pb.finish_and_clear();
     for e in &failed {
-        eprintln!("choreo: skipped: {e}");
+        eprintln!("choreo: warning: skipped: {e}");
     }
     let s = corpus::stats(&c, &FragmentConfig { fragment_secs: a.fragment_secs });
     if a.json {
@@ -65,5 +65,11 @@ fn stats(a: StatsArgs) -> anyhow::Result<ExitCode> {
     } else {
         println!("{s}");
     }
-    Ok(if failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    if failed.is_empty() {
+        Ok(ExitCode::SUCCESS)
+    } else {
+        // The figures cover the dances that loaded; the exit code says some did not, on one line.
+        let total = c.dances.len() + failed.len();
+        anyhow::bail!("{}: {} of {total} dances could not be loaded (named above)", a.corpus.display(), failed.len())
+    }
 }

@@ -354,11 +354,13 @@ fn write_output(seq: &Sequence, out: &Path, song: &Path) -> anyhow::Result<()> {
     let is_video = out.extension().and_then(|e| e.to_str()).map(|e| e.eq_ignore_ascii_case("mp4")).unwrap_or(false);
     if is_video {
         let pb = super::corpus::bar(seq.len() as u64, "rendering");
-        render_video(seq, song, out, &RenderConfig::default(), &|done, total| {
+        let res = render_video(seq, song, out, &RenderConfig::default(), &|done, total| {
             pb.set_length(total);
             pb.set_position(done);
-        })?;
+        });
+        // Cleared on failure too: the error is then the only line left.
         pb.finish_and_clear();
+        res?;
     } else {
         format::write(seq, out)?;
     }
@@ -375,9 +377,10 @@ pub fn dance(a: DanceArgs) -> anyhow::Result<ExitCode> {
     for w in &c.summary.warnings {
         eprintln!("choreo: warning: {w}");
     }
-    write_output(&c.dance, &a.out, &a.src.song)?;
+    // Everything that can fail runs before the output is written.
     let jump = align_cfg.map(|x| x.jump_for(&c.raw)).unwrap_or_else(|| align::default_jump_px(&c.raw));
     let m = metrics(&c.dance, &c.beats, jump);
+    write_output(&c.dance, &a.out, &a.src.song)?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&serde_json::json!({"out": a.out, "summary": c.summary, "metrics": m, "seconds": secs}))?);
     } else {
@@ -415,8 +418,9 @@ pub fn align_cmd(a: AlignArgs) -> anyhow::Result<ExitCode> {
     let (out, rep) = align::align(&raw, &beats.beats, &cfg).map_err(flag_error)?;
     let mut out = out;
     out.beats = Some(beats.beats.clone());
-    write_output(&out, &a.out, &a.song)?;
+    // Everything that can fail runs before the output is written.
     let m = metrics(&out, &beats.beats, rep.jump_px);
+    write_output(&out, &a.out, &a.song)?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&serde_json::json!({"out": a.out, "align": rep, "metrics": m}))?);
     } else {

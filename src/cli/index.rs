@@ -15,7 +15,7 @@ pub enum IndexCommand {
     /// Embed every fragment of a corpus and write a searchable index folder (atomically).
     #[command(after_help = "Example:\n  choreo index build --corpus ../shared/data/tang2018 --model models/encoders.safetensors --out index/default")]
     Build(BuildArgs),
-    /// Print an index's manifest and counts.
+    /// Verify an index (manifest, fragment store, graph) and print its manifest and counts.
     #[command(after_help = "Example:\n  choreo index info index/default\n  choreo index info index/default --json")]
     Info(InfoArgs),
     /// Combine indexes built with the same encoder (e.g. shards built on several machines).
@@ -41,8 +41,8 @@ pub struct HnswArgs {
 
 impl HnswArgs {
     fn params(&self) -> anyhow::Result<IndexParams> {
-        if self.m < 2 || self.ef_construction < 1 || self.ef_search < 1 {
-            bail!("--m must be ≥ 2 and --ef-construction, --ef-search ≥ 1");
+        if self.m < 2 || self.m > index::manifest::MAX_M || self.ef_construction < 1 || self.ef_search < 1 {
+            bail!("--m must be 2 to {} and --ef-construction, --ef-search ≥ 1", index::manifest::MAX_M);
         }
         Ok(IndexParams { max_nb_connection: self.m, ef_construction: self.ef_construction, ef_search: self.ef_search })
     }
@@ -61,6 +61,9 @@ pub struct BuildArgs {
     pub fragment_secs: Option<f64>,
     #[command(flatten)]
     pub hnsw: HnswArgs,
+    /// Write into an existing folder that holds other files (they are left in place).
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Args)]
@@ -79,6 +82,9 @@ pub struct MergeArgs {
     pub out: PathBuf,
     #[command(flatten)]
     pub hnsw: HnswArgs,
+    /// Write into an existing folder that holds other files (they are left in place).
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Args)]
@@ -111,6 +117,7 @@ pub fn run(c: IndexCommand) -> anyhow::Result<ExitCode> {
 
 fn build(a: BuildArgs) -> anyhow::Result<ExitCode> {
     let params = a.hnsw.params()?;
+    index::build::check_output(&a.out, a.force).map_err(|e| force_hint(e.into()))?;
     let t0 = std::time::Instant::now();
     let (enc, card) = model::load(&a.model, &candle_core::Device::Cpu)?;
     if let Some(fs) = a.fragment_secs {
@@ -126,18 +133,29 @@ fn build(a: BuildArgs) -> anyhow::Result<ExitCode> {
         eprintln!("choreo: warning: skipped: {e}");
     }
     eprintln!("embedding the fragments of {} dances", c.dances.len());
-    let m = IndexBuilder::new(params).build(&c, &enc, &card, &a.model, &a.out)?;
+    let emb = model::embed_corpus(&c, &enc, &card)?;
+    let m = IndexBuilder { params, force: a.force }.build(&emb, &a.model, &a.out).map_err(|e| force_hint(e.into()))?;
     println!("{}: {} fragments from {} dances in {:.1} s", a.out.display(), m.fragments, m.dances, t0.elapsed().as_secs_f64());
     Ok(ExitCode::SUCCESS)
 }
 
+/// Names the flag for the library's "force writing beside them".
+fn force_hint(e: anyhow::Error) -> anyhow::Error {
+    let s = e.to_string();
+    if s.contains("or force writing beside them") {
+        return anyhow::anyhow!("{}", s.replace("or force writing beside them", "or pass --force to write beside them"));
+    }
+    e
+}
+
 fn info(a: InfoArgs) -> anyhow::Result<ExitCode> {
-    let m = index::build::info(&a.index)?;
+    // Opening verifies the manifest, the store and the graph (hashes, counts, ranges).
+    let m = Index::open(&a.index)?.manifest;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&m)?);
         return Ok(ExitCode::SUCCESS);
     }
-    println!("index {} (format {})", a.index.display(), m.format_version);
+    println!("index {} (format {}, {}; store and graph verified)", a.index.display(), m.format_version, m.generation);
     println!("encoder   {} {} ({})", m.encoder.architecture, &m.encoder.weights_sha256.chars().take(12).collect::<String>(), m.encoder.path);
     println!("fragments {} × {} frames ({} s at {} fps, {}), {}-d", m.fragments, m.fragment_frames, m.fragment_secs, m.fps, m.skeleton, m.embed_dim);
     println!("hnsw      M {} ef_construction {} ef_search {} layers {}", m.hnsw.max_nb_connection, m.hnsw.ef_construction, m.hnsw.ef_search, m.hnsw.layers);
@@ -155,7 +173,9 @@ fn info(a: InfoArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn merge(a: MergeArgs) -> anyhow::Result<ExitCode> {
-    let m = index::merge(&a.inputs, &a.out, &a.hnsw.params()?)?;
+    let params = a.hnsw.params()?;
+    index::build::check_output(&a.out, a.force).map_err(|e| force_hint(e.into()))?;
+    let m = index::merge(&a.inputs, &a.out, &params, a.force).map_err(|e| force_hint(e.into()))?;
     println!("{}: {} fragments from {} dances", a.out.display(), m.fragments, m.dances);
     Ok(ExitCode::SUCCESS)
 }

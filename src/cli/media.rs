@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 use clap::{Args, ValueEnum};
 
 use choreo::audio::{self, BeatConfig, BeatMethod, MfccConfig};
@@ -101,7 +101,7 @@ pub struct PosesArgs {
     pub source_fps: f64,
     /// Image size of the OpenPose input, WIDTHxHEIGHT (default: the extent of the points).
     #[arg(long)]
-    pub source_size: Option<String>,
+    pub source_size: Option<choreo::pose::openpose::ImageSize>,
     /// Working frame rate of the output.
     #[arg(long, default_value_t = DEFAULT_FPS)]
     pub fps: f64,
@@ -113,7 +113,7 @@ pub struct PosesArgs {
     pub layout: Layout,
     /// Pose model for --video: a .onnx path, or `thunder` (default) / `lightning` from models/.
     #[arg(long)]
-    pub model: Option<String>,
+    pub model: Option<choreo::pose::movenet::ModelChoice>,
     /// Where the pose model runs (--video).
     #[arg(long, value_enum, default_value = "auto")]
     pub device: super::video::DeviceArg,
@@ -122,21 +122,15 @@ pub struct PosesArgs {
 pub fn poses(a: PosesArgs) -> anyhow::Result<ExitCode> {
     let fps = super::check_fps(a.fps)?;
     let seq = if let Some(dir) = &a.input.openpose_dir {
-        let size = match &a.source_size {
-            Some(s) => {
-                let (w, h) = s.split_once('x').context("--source-size must be WIDTHxHEIGHT")?;
-                Some((w.parse().context("--source-size width")?, h.parse().context("--source-size height")?))
-            }
-            None => None,
-        };
-        let raw = openpose::read_dir(dir, super::check_fps(a.source_fps)?, size)?;
-        normalize::resample(&normalize::fit_canvas(&raw, 512), fps)
+        let size = a.source_size.map(|s| (s.width, s.height));
+        let raw = openpose::read_dir(dir, a.source_fps, size)?;
+        normalize::resample(&normalize::fit_canvas(&raw, choreo::pose::CANVAS), fps)
     } else if let Some(dir) = &a.input.tang2018 {
         tang2018::load_dance(dir, fps)?.0
     } else if let Some(p) = &a.input.poses {
         normalize::resample(&format::read(p)?, fps)
     } else if let Some(v) = &a.input.video {
-        super::video::poses_from_video(v, a.model.as_deref(), a.device, fps)?
+        super::video::poses_from_video(v, a.model.as_ref(), a.device, fps)?
     } else {
         bail!("give one of --openpose-dir, --tang2018, --poses, --video");
     };

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 use clap::Args;
 
 use choreo::corpus::{self, CorpusConfig};
@@ -69,22 +69,6 @@ pub struct TrainArgs {
 
 pub fn train(a: TrainArgs) -> anyhow::Result<ExitCode> {
     let fps = super::check_fps(a.fps)?;
-    if a.epochs == 0 {
-        bail!("--epochs must be at least 1");
-    }
-    if !(a.lr.is_finite() && a.lr > 0.0) {
-        bail!("--lr must be positive, got {}", a.lr);
-    }
-    if a.time_segments == 0 {
-        bail!("--time-segments must be at least 1");
-    }
-    if !(a.fragment_secs.is_finite() && a.fragment_secs > 0.0) {
-        bail!("--fragment-secs must be positive, got {}", a.fragment_secs);
-    }
-    let (c, failed) = corpus::load(&a.corpus, &CorpusConfig { fps, ..CorpusConfig::default() })?;
-    for e in &failed {
-        eprintln!("choreo: skipped: {e}");
-    }
     let cfg = TrainConfig {
         epochs: a.epochs,
         batch: a.batch,
@@ -102,31 +86,51 @@ pub fn train(a: TrainArgs) -> anyhow::Result<ExitCode> {
         encoder: model::EncoderConfig { time_segments: a.time_segments, mfcc_deltas: a.mfcc_deltas, ..model::EncoderConfig::default() },
         ..TrainConfig::default()
     };
-    eprintln!("training on {} dances ({}), seed {}", c.dances.len(), a.corpus.display(), a.seed);
+    cfg.validate().map_err(|e| anyhow::anyhow!("--{}", e.to_string().replace('_', "-")))?;
+    let (c, failed) = corpus::load(&a.corpus, &CorpusConfig { fps, ..CorpusConfig::default() })?;
+    for e in &failed {
+        eprintln!("choreo: warning: skipped: {e}");
+    }
+    // Refuse an output that cannot be written (a folder, /dev/full) before training, not after.
+    choreo::io::prepare_output(&a.out)?;
+    choreo::io::prepare_output(&model::store::sidecar(&a.out))?;
+    if let Some(r) = &a.report {
+        choreo::io::prepare_output(r)?;
+    }
     let pb = super::corpus::bar(a.epochs as u64, "training");
+    pb.set_message(format!("training on {} dances ({}), seed {}", c.dances.len(), a.corpus.display(), a.seed));
     let (tensors, report) = model::train(&c, &cfg, &mut |e| {
         pb.inc(1);
-        let mut line = match &e.test {
-            Some(t) => format!(
-                "epoch {:>3}  loss {:.4}  test: match {:.2} delayed {:.2} other {:.2} acc {:.3} R@1 {:.3} R@10 {:.3} genreP@10 {:.3} rank {:.3}  ({:.1} s)",
-                e.epoch, e.loss, t.matching_distance, t.delayed_distance, t.other_distance, t.correlation_accuracy, t.recall_at_1, t.recall_at_10, t.genre_precision_at_10, t.mean_rank, e.seconds
-            ),
-            None => format!("epoch {:>3}  loss {:.4}  ({:.1} s)", e.epoch, e.loss, e.seconds),
-        };
-        if let Some(v) = &e.val {
-            line += &format!("  val: R@10 {:.3} rank {:.3}", v.recall_at_10, v.mean_rank);
-        }
         if pb.is_hidden() {
-            eprintln!("{line}");
+            eprintln!("{}", epoch_line(e));
         } else {
-            pb.println(line);
+            pb.println(epoch_line(e));
         }
     })?;
     pb.finish_and_clear();
-    if let Some(dir) = a.out.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create folder", dir.display()))?;
-    }
     model::store::save(&a.out, &tensors, &report.card)?;
+    print_report(&report, &a.out);
+    if let Some(r) = &a.report {
+        choreo::io::write_atomic(r, serde_json::to_string_pretty(&report)?.as_bytes())?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn epoch_line(e: &model::train::EpochFigures) -> String {
+    let mut line = match &e.test {
+        Some(t) => format!(
+            "epoch {:>3}  loss {:.4}  test: match {:.2} delayed {:.2} other {:.2} acc {:.3} R@1 {:.3} R@10 {:.3} genreP@10 {:.3} rank {:.3}  ({:.1} s)",
+            e.epoch, e.loss, t.matching_distance, t.delayed_distance, t.other_distance, t.correlation_accuracy, t.recall_at_1, t.recall_at_10, t.genre_precision_at_10, t.mean_rank, e.seconds
+        ),
+        None => format!("epoch {:>3}  loss {:.4}  ({:.1} s)", e.epoch, e.loss, e.seconds),
+    };
+    if let Some(v) = &e.val {
+        line += &format!("  val: R@10 {:.3} rank {:.3}", v.recall_at_10, v.mean_rank);
+    }
+    line
+}
+
+fn print_report(report: &model::TrainReport, out: &std::path::Path) {
     let t = &report.card.test_figures;
     let b = &report.baselines;
     println!("test dances: {}", report.card.test_dances.join(", "));
@@ -147,11 +151,7 @@ pub fn train(a: TrainArgs) -> anyhow::Result<ExitCode> {
     if let Some(v) = &report.card.val_figures {
         row("trained (validation)", v);
     }
-    println!("{} fragments in the test set; trained in {:.0} s; wrote {}", t.fragments, report.card.train_seconds, a.out.display());
-    if let Some(r) = &a.report {
-        choreo::io::write_atomic(r, serde_json::to_string_pretty(&report)?.as_bytes())?;
-    }
-    Ok(ExitCode::SUCCESS)
+    println!("{} fragments in the test set; trained in {:.0} s; wrote {}", t.fragments, report.card.train_seconds, out.display());
 }
 
 #[derive(Args)]

@@ -8,7 +8,7 @@ use std::time::Instant;
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use choreo::pose::movenet::{default_model, MoveNet, MoveNetConfig, Tracker, Variant};
+use choreo::pose::movenet::{default_model, ModelChoice, MoveNetConfig, Variant};
 use choreo::runtime::Device;
 use choreo::pose::video::{self, VideoPoseConfig};
 use choreo::pose::{format, Sequence};
@@ -33,15 +33,6 @@ impl From<DeviceArg> for Device {
     }
 }
 
-/// `--model`: a path, or `thunder` / `lightning` for the models shipped in models/.
-pub fn model_path(arg: Option<&str>) -> PathBuf {
-    match arg {
-        None | Some("thunder") => default_model(Variant::Thunder),
-        Some("lightning") => default_model(Variant::Lightning),
-        Some(p) => PathBuf::from(p),
-    }
-}
-
 /// A frames/s progress bar on stderr (drawn only on a terminal).
 fn frame_bar(what: &str) -> ProgressBar {
     let pb = ProgressBar::new(0);
@@ -53,37 +44,33 @@ fn frame_bar(what: &str) -> ProgressBar {
     pb
 }
 
-/// Poses of a video (the `poses --video` input): detected, letterboxed to 512², resampled to `fps`,
-/// cleaned.
-pub fn poses_from_video(path: &Path, model: Option<&str>, device: DeviceArg, fps: f64) -> anyhow::Result<Sequence> {
-    let movenet = MoveNetConfig { model: model_path(model), device: device.into(), ..MoveNetConfig::default() };
-    let cfg = VideoPoseConfig { fps, movenet, ..VideoPoseConfig::default() };
-    // Probe first: a bad video is reported before the model is loaded.
-    let info = video::probe(path)?;
-    let net = MoveNet::load(&cfg.movenet)?;
-    let ran = format!("{} ({}²) on {}", net.model().file_name().unwrap_or_default().to_string_lossy(), net.input_size(), net.execution());
-    let mut tracker = Tracker::new(net, &cfg.movenet);
+/// Poses of a video (the `poses --video` input): detected, letterboxed, resampled to `fps`,
+/// cleaned; one report line.
+pub fn poses_from_video(path: &Path, model: Option<&ModelChoice>, device: DeviceArg, fps: f64) -> anyhow::Result<Sequence> {
+    let model = model.map(ModelChoice::path).unwrap_or_else(|| default_model(Variant::Thunder));
+    let cfg = VideoPoseConfig { fps, movenet: MoveNetConfig { model, device: device.into(), ..MoveNetConfig::default() }, ..VideoPoseConfig::default() };
     let pb = frame_bar("detecting poses");
-    let t0 = Instant::now();
-    let raw = video::detect(path, &info, &cfg, &mut tracker, &|p| {
+    let x = video::extract(path, &cfg, &|p| {
         pb.set_length(p.total);
         pb.set_position(p.done);
-    })?;
+    });
     pb.finish_and_clear();
-    let secs = t0.elapsed().as_secs_f64();
-    let found = raw.frames.iter().filter(|f| f.iter().any(|j| j[2] > 0.0)).count();
-    let cleaned = video::finish(&raw, path, &cfg)?;
-    let kept = cleaned.keep.iter().filter(|&&k| k).count();
+    let x = x?;
     eprintln!(
-        "choreo: {}: pose model {ran}: {} frames at {} fps in {:.1} s ({:.1} frames/s), person in {found}; {} frames at {fps} fps, {kept} kept by cleaning",
+        "choreo: {}: pose model {} ({}²) on {}: {} frames at {} fps in {:.1} s ({:.1} frames/s), person in {}; {} frames at {fps} fps, {} kept by cleaning",
         path.display(),
-        raw.len(),
-        raw.fps,
-        secs,
-        raw.len() as f64 / secs.max(1e-9),
-        cleaned.seq.len(),
+        x.model.file_name().unwrap_or_default().to_string_lossy(),
+        x.input_size,
+        x.execution,
+        x.raw_frames,
+        x.raw_fps,
+        x.detect_secs,
+        x.raw_frames as f64 / x.detect_secs.max(1e-9),
+        x.with_person,
+        x.cleaned.seq.len(),
+        x.cleaned.keep.iter().filter(|&&k| k).count(),
     );
-    Ok(cleaned.seq)
+    Ok(x.cleaned.seq)
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -185,8 +172,10 @@ pub fn render(a: RenderArgs) -> anyhow::Result<ExitCode> {
     let stats = render_video_with(&seq, &a.song, &a.out, &cfg, generator.as_mut(), &|done, total| {
         pb.set_length(total);
         pb.set_position(done);
-    })?;
+    });
+    // Cleared on failure too: the error is then the only line left.
     pb.finish_and_clear();
+    let stats = stats?;
     let secs = t0.elapsed().as_secs_f64();
     let model = match &generator {
         Some(g) => format!(", generator {:.1} ms/frame ({:.2} frames/s)", 1e3 * g.model_time().as_secs_f64() / stats.frames as f64, stats.frames as f64 / g.model_time().as_secs_f64().max(1e-9)),

@@ -28,7 +28,7 @@ pub use fragment::{fragments, Fragment, FragmentConfig};
 pub use stats::{stats, CorpusStats};
 
 /// Canvas size every corpus is brought to.
-pub const CANVAS: u32 = 512;
+pub use crate::pose::CANVAS;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CorpusFormat {
@@ -219,9 +219,7 @@ pub fn load_dance(dir: &Path, format: CorpusFormat, cfg: &CorpusConfig) -> Resul
             let p = dir.join("config.json");
             let bytes = std::fs::read(&p).map_err(|e| CorpusError::Dance(PoseError::io(&p, e)))?;
             let c: OpenPoseConfig = serde_json::from_slice(&bytes).map_err(|e| CorpusError::Dance(PoseError::parse(&p, format!("bad config.json: {e}"))))?;
-            if !(c.fps.is_finite() && c.fps > 0.0) {
-                return Err(CorpusError::Dance(PoseError::parse(&p, "fps must be positive")));
-            }
+            crate::pose::format::check_fps(&p, c.fps).map_err(CorpusError::Dance)?;
             let size = c.width.zip(c.height);
             let raw = openpose::read_dir(&dir.join("keypoints"), c.fps, size)?;
             let seq = normalize::resample(&normalize::fit_canvas(&raw, CANVAS), cfg.fps);

@@ -14,13 +14,61 @@ use std::collections::BinaryHeap;
 
 use hnsw_rs::prelude::*;
 
+const GRAPH_MAGIC: &[u8; 8] = b"CHOREOGR";
+const GRAPH_VERSION: u32 = 1;
+/// hnsw_rs graphs have at most 16 layers; a file claiming more is damaged.
+const MAX_UPPER_LAYERS: usize = 64;
+
+/// Little-endian reads that check the length left first.
+struct Reader<'a> {
+    b: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, len: usize) -> Result<&'a [u8], String> {
+        let end = self.pos.checked_add(len).filter(|&e| e <= self.b.len()).ok_or_else(|| format!("truncated: {len} bytes wanted at offset {}, the file has {}", self.pos, self.b.len()))?;
+        let s = &self.b[self.pos..end];
+        self.pos = end;
+        Ok(s)
+    }
+
+    fn u32(&mut self) -> Result<u32, String> {
+        let s = self.take(4)?;
+        Ok(u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
+    }
+
+    fn u32s(&mut self, count: usize) -> Result<Vec<u32>, String> {
+        let s = self.take(count.checked_mul(4).ok_or("count too large")?)?;
+        Ok(s.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect())
+    }
+
+    /// `rows` degrees, then their neighbour ids (each < `n`), as CSR offsets and ids.
+    fn csr(&mut self, rows: usize, n: usize) -> Result<(Vec<usize>, Vec<u32>), String> {
+        let degrees = self.u32s(rows)?;
+        let mut offsets = Vec::with_capacity(rows + 1);
+        offsets.push(0usize);
+        for d in &degrees {
+            let next = offsets[offsets.len() - 1].checked_add(*d as usize).ok_or("degrees too large")?;
+            offsets.push(next);
+        }
+        let neighbours = self.u32s(offsets[rows])?;
+        if let Some(bad) = neighbours.iter().find(|&&x| x as usize >= n) {
+            return Err(format!("neighbour {bad} out of range ({n} points)"));
+        }
+        Ok((offsets, neighbours))
+    }
+}
+
 /// An upper layer: its members (sorted point numbers) and their neighbours in CSR form.
+#[derive(Debug)]
 struct Upper {
     members: Vec<u32>,
     offsets: Vec<usize>,
     neighbours: Vec<u32>,
 }
 
+#[derive(Debug)]
 pub(crate) struct Graph {
     dim: usize,
     n: usize,
@@ -173,6 +221,78 @@ impl Graph {
         Ok(Graph { dim, n, vectors, offsets, neighbours, upper, entry })
     }
 
+    /// The graph in choreo's own file format (all little-endian): magic `CHOREOGR`, version u32,
+    /// dim u32, n u32, entry u32, upper layers u32; the n × dim vectors (f32); layer 0 as n
+    /// degrees then the neighbour ids (u32); each upper layer as its member count, the members,
+    /// their degrees and their neighbour ids (u32). The same graph gives the same bytes.
+    pub(crate) fn encode(&self) -> Vec<u8> {
+        let mut b = Vec::with_capacity(self.bytes() + 64);
+        b.extend_from_slice(GRAPH_MAGIC);
+        for x in [GRAPH_VERSION, self.dim as u32, self.n as u32, self.entry, self.upper.len() as u32] {
+            b.extend_from_slice(&x.to_le_bytes());
+        }
+        self.vectors.iter().for_each(|x| b.extend_from_slice(&x.to_le_bytes()));
+        let u32s = |b: &mut Vec<u8>, v: &mut dyn Iterator<Item = u32>| v.for_each(|x| b.extend_from_slice(&x.to_le_bytes()));
+        u32s(&mut b, &mut self.offsets.windows(2).map(|w| (w[1] - w[0]) as u32));
+        u32s(&mut b, &mut self.neighbours.iter().copied());
+        for u in &self.upper {
+            b.extend_from_slice(&(u.members.len() as u32).to_le_bytes());
+            u32s(&mut b, &mut u.members.iter().copied());
+            u32s(&mut b, &mut u.offsets.windows(2).map(|w| (w[1] - w[0]) as u32));
+            u32s(&mut b, &mut u.neighbours.iter().copied());
+        }
+        b
+    }
+
+    /// An upper bound on the file size of a graph of `n` points of `dim` dimensions built with M
+    /// `m` (at most M neighbours per point and upper layer, 2M on layer 0).
+    pub(crate) fn max_file_bytes(n: usize, dim: usize, m: usize) -> u64 {
+        let m = m as u64;
+        let per_point = dim as u64 * 4 + 4 + 2 * m * 4 + MAX_UPPER_LAYERS as u64 * (8 + m * 4);
+        (n as u64).saturating_mul(per_point).saturating_add(28 + MAX_UPPER_LAYERS as u64 * 4)
+    }
+
+    /// Reads [`Graph::encode`]'s format; every count is checked against the bytes left before
+    /// anything is allocated, every id against `n`. A one-line reason when the bytes are not a
+    /// graph of `n` points of `dim` dimensions.
+    pub(crate) fn decode(bytes: &[u8], n: usize, dim: usize) -> Result<Graph, String> {
+        let mut r = Reader { b: bytes, pos: 0 };
+        if r.take(8)? != GRAPH_MAGIC {
+            return Err("not a choreo graph file (bad magic)".into());
+        }
+        let version = r.u32()?;
+        if version != GRAPH_VERSION {
+            return Err(format!("graph format version {version}, this choreo reads {GRAPH_VERSION}"));
+        }
+        let (d, count, entry, layers) = (r.u32()? as usize, r.u32()? as usize, r.u32()?, r.u32()? as usize);
+        if d != dim || count != n {
+            return Err(format!("{count} points of {d} dimensions, the manifest says {n} of {dim}"));
+        }
+        if n == 0 || entry as usize >= n || layers > MAX_UPPER_LAYERS {
+            return Err(format!("entry point {entry} of {n} points, {layers} upper layers (at most {MAX_UPPER_LAYERS})"));
+        }
+        let nd = n.checked_mul(dim).ok_or("too many points")?;
+        let vectors: Vec<f32> = r.take(nd.checked_mul(4).ok_or("too many points")?)?.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+        let (offsets, neighbours) = r.csr(n, n)?;
+        let mut upper = Vec::with_capacity(layers);
+        for l in 1..=layers {
+            let m = r.u32()? as usize;
+            if m > n {
+                return Err(format!("layer {l} has {m} members, the graph {n} points"));
+            }
+            let members = r.u32s(m)?;
+            if members.windows(2).any(|w| w[0] >= w[1]) || members.last().is_some_and(|&x| x as usize >= n) {
+                return Err(format!("layer {l}: members not sorted or out of range"));
+            }
+            let (offsets, neighbours) = r.csr(m, n)?;
+            upper.push(Upper { members, offsets, neighbours });
+        }
+        if r.pos != bytes.len() {
+            return Err(format!("{} trailing bytes after the graph", bytes.len() - r.pos));
+        }
+        Ok(Graph { dim, n, vectors, offsets, neighbours, upper, entry })
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.n
     }
@@ -321,7 +441,7 @@ mod tests {
     }
 
     fn hnsw(pts: &[Vec<f32>]) -> Hnsw<'static, f32, DistL2> {
-        let h = Hnsw::<f32, DistL2>::new(16, pts.len(), super::super::build::LAYERS, 100, DistL2 {});
+        let h = Hnsw::<f32, DistL2>::new(16, pts.len(), super::super::manifest::LAYERS, 100, DistL2 {});
         for (i, p) in pts.iter().enumerate() {
             h.insert_slice((p, i));
         }
@@ -351,6 +471,37 @@ mod tests {
         let mut all: Vec<(u32, f32)> = pts.iter().enumerate().map(|(i, p)| (i as u32, l2sq(q, p))).collect();
         all.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
         assert_eq!(g.exact(q, 10), all[..10].to_vec());
+    }
+
+    #[test]
+    fn file_roundtrip_gives_the_same_searches_and_damage_is_refused() {
+        let pts = points(1500, 16, 4);
+        let g = Graph::from_hnsw(&hnsw(&pts), pts.len()).unwrap();
+        let bytes = g.encode();
+        assert_eq!(bytes, g.encode());
+        let back = Graph::decode(&bytes, pts.len(), 16).unwrap();
+        for q in &points(100, 16, 5) {
+            assert_eq!(back.search(q, 10, 64), g.search(q, 10, 64));
+            assert_eq!(back.exact(q, 10), g.exact(q, 10));
+        }
+        assert_eq!(back.encode(), bytes);
+        // Wrong counts, every truncation length class, a trailing byte, ids out of range.
+        assert!(Graph::decode(&bytes, 1499, 16).unwrap_err().contains("1500 points"));
+        assert!(Graph::decode(&bytes, 1500, 8).is_err());
+        for cut in [0, 7, 12, 27, 28, 100, bytes.len() / 2, bytes.len() - 1] {
+            assert!(Graph::decode(&bytes[..cut], 1500, 16).is_err(), "cut at {cut}");
+        }
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert!(Graph::decode(&longer, 1500, 16).unwrap_err().contains("trailing"));
+        let mut huge = bytes.clone();
+        let l0 = 28 + 1500 * 16 * 4;
+        huge[l0..l0 + 4].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert!(Graph::decode(&huge, 1500, 16).unwrap_err().contains("truncated"));
+        let mut far = bytes.clone();
+        let first_id = l0 + 1500 * 4;
+        far[first_id..first_id + 4].copy_from_slice(&1500u32.to_le_bytes());
+        assert!(Graph::decode(&far, 1500, 16).unwrap_err().contains("out of range"));
     }
 
     #[test]

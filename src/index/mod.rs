@@ -1,21 +1,26 @@
-//! Index stage: fragments and their embeddings in, a persistent searchable store out.
+//! Index stage: embedded fragments in (from `model::embed`), a persistent searchable store out.
 //!
-//! - [`build`]: `IndexBuilder::new(params).build(..)` embeds every fragment with the pose encoder
-//!   (keeping its own audio embedding too) and writes `index/NAME/` atomically: everything goes into
-//!   a temporary folder beside the target, which replaces the target only at the end.
+//! - [`build`]: `IndexBuilder::new(params).build(&embedded, weights, out)` builds the HNSW graph
+//!   over the pose embeddings and writes `index/NAME/`; `merge` combines indexes.
+//! - `commit` (private): the crash-safe write — a new generation folder, then an atomic rename of
+//!   `manifest.json`; leftovers of killed runs are removed by the next run.
+//! - [`manifest`]: the manifest type, its checks (ranges, file names inside the index) and the
+//!   format version.
 //! - [`store`]: the fragment store (bincode 2, with a header and a sha256 checked on open).
 //! - [`search`]: `Index::open(dir)` (read-only) and `index.search(query, k, ef)` → [`Hit`]s, with
-//!   exact search as the reference and hnsw_rs' own search (`search_hnsw_rs`) for comparison.
-//! - `graph` (private): the hnsw_rs graph flattened into contiguous arrays on open, and the HNSW
-//!   search over them that `search` uses (about 10× cheaper per visited point than hnsw_rs').
+//!   exact search as the reference; [`Ann`] the same graph over plain vectors for benchmarks.
+//! - `graph` (private): the HNSW graph flattened into contiguous arrays, its file format, and the
+//!   HNSW search over it (about 10× cheaper per visited point than hnsw_rs').
 //!
-//! Layout of `index/NAME/`: `manifest.json` (format version, encoder fingerprint, fps, skeleton,
-//! fragment length, counts, sources with genre, HNSW parameters, file hashes), `fragments.bin`,
-//! and the hnsw_rs dump `graph.hnsw.graph` + `graph.hnsw.data` (16 layers, as hnsw_rs requires to
-//! dump). hnsw_rs types stay private to this module.
+//! Layout of `index/NAME/` (format version 2): `manifest.json` (format version, encoder
+//! fingerprint, fps, skeleton, fragment length, counts, sources with genre, HNSW parameters, the
+//! current generation, file names and hashes) and the generation folder `gen-NNNNNN/` with
+//! `fragments.bin` and `graph.bin`. hnsw_rs types stay private to this module.
 
 pub mod build;
+mod commit;
 mod graph;
+pub mod manifest;
 pub mod search;
 pub mod store;
 
@@ -24,60 +29,14 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 pub use build::{merge, IndexBuilder, IndexParams};
-pub use search::{Hit, Index};
+pub use manifest::{EncoderRef, HnswInfo, Manifest, Source, FORMAT_VERSION};
+pub use search::{Ann, Hit, Index};
 pub use store::FragmentRecord;
-
-/// Version of the on-disk layout; an index of another version is refused with both named.
-pub const FORMAT_VERSION: u32 = 1;
 
 /// Index of a fragment in the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct FragmentId(pub u32);
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Source {
-    pub name: String,
-    pub genre: String,
-    pub frames: usize,
-    pub fragments: usize,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct EncoderRef {
-    pub architecture: String,
-    pub weights_sha256: String,
-    pub path: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct HnswInfo {
-    pub basename: String,
-    pub max_nb_connection: usize,
-    pub ef_construction: usize,
-    pub ef_search: usize,
-    pub layers: usize,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Manifest {
-    pub format_version: u32,
-    pub encoder: EncoderRef,
-    pub fps: f64,
-    pub skeleton: String,
-    pub fragment_frames: usize,
-    pub fragment_secs: f64,
-    pub embed_dim: usize,
-    pub dances: usize,
-    pub fragments: usize,
-    pub sources: Vec<Source>,
-    pub hnsw: HnswInfo,
-    pub store_file: String,
-    pub store_sha256: String,
-    /// sha256 of the HNSW graph and data files.
-    pub hnsw_sha256: [String; 2],
-    pub created_by: String,
-}
 
 /// Errors of the index stage; each names the index folder or file and, where it helps, the
 /// command that fixes it.

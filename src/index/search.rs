@@ -1,7 +1,8 @@
-//! Reading an index: `Index::open(dir)` checks the manifest's format version, the store's hash
-//! and loads the HNSW graph; `search` answers k nearest pose fragments for a 16-d audio
-//! embedding, `search_exact` is the brute-force reference. Searches run on
-//! a flat copy of the graph ([`super::graph`]); hnsw_rs' own search stays as `search_hnsw_rs`.
+//! Reading an index: `Index::open(dir)` checks the manifest (format version, ranges, file names),
+//! the store's and the graph's hashes and counts, and loads the flat graph ([`super::graph`]);
+//! `search` answers k nearest pose fragments for a 16-d audio embedding, `search_exact` is the
+//! brute-force reference. [`Ann`] builds the same graph in memory over plain vectors (benchmarks),
+//! with hnsw_rs' own search beside ours for comparison.
 
 use std::path::{Path, PathBuf};
 
@@ -9,7 +10,8 @@ use hnsw_rs::prelude::*;
 
 use super::graph::Graph;
 use super::store::{self, FragmentRecord};
-use super::{FragmentId, IndexError, Manifest, FORMAT_VERSION};
+use super::manifest::{read_manifest, Manifest};
+use super::{FragmentId, IndexError};
 
 /// A search result.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -33,7 +35,7 @@ impl Ann {
         if let Some(i) = points.iter().position(|p| p.len() != dim || dim == 0) {
             return Err(IndexError::Invalid(format!("point {i} has {} dimensions, point 0 has {dim}", points[i].len())));
         }
-        let hnsw = Hnsw::<f32, DistL2>::new(params.max_nb_connection, points.len().max(1), super::build::LAYERS, params.ef_construction, DistL2 {});
+        let hnsw = Hnsw::<f32, DistL2>::new(params.max_nb_connection, points.len().max(1), super::manifest::LAYERS, params.ef_construction, DistL2 {});
         if parallel {
             let data: Vec<(&Vec<f32>, usize)> = points.iter().enumerate().map(|(i, p)| (p, i)).collect();
             hnsw.parallel_insert(&data);
@@ -80,12 +82,11 @@ impl Ann {
     }
 }
 
-/// A read-only, opened index.
+/// A read-only, opened index: the manifest, the fragment store and the flat graph.
 pub struct Index {
     pub dir: PathBuf,
     pub manifest: Manifest,
     pub fragments: Vec<FragmentRecord>,
-    hnsw: Hnsw<'static, f32, DistL2>,
     graph: Graph,
 }
 
@@ -95,54 +96,87 @@ impl std::fmt::Debug for Index {
     }
 }
 
-pub fn read_manifest(dir: &Path) -> Result<Manifest, IndexError> {
-    let mp = dir.join("manifest.json");
-    if !dir.is_dir() || !mp.is_file() {
-        return Err(IndexError::Missing { path: dir.into() });
+/// Reads a file of the index, refusing one larger than `max` bytes before reading it.
+fn read_limited(path: &Path, max: u64) -> Result<Vec<u8>, IndexError> {
+    let io = |e| IndexError::Io { path: path.into(), source: e };
+    let len = std::fs::metadata(path).map_err(io)?.len();
+    if len > max {
+        return Err(IndexError::Corrupt { path: path.into(), reason: format!("{len} bytes, more than the manifest's counts allow ({max})") });
     }
-    let bytes = std::fs::read(&mp).map_err(|e| IndexError::Io { path: mp.clone(), source: e })?;
-    // Check the version before the rest, so an index from another version names it.
-    let v: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| IndexError::Corrupt { path: mp.clone(), reason: format!("manifest is not JSON: {e}") })?;
-    let found = v.get("format_version").and_then(|x| x.as_u64()).unwrap_or(0) as u32;
-    if found != FORMAT_VERSION {
-        return Err(IndexError::Version { path: dir.into(), found, expected: FORMAT_VERSION });
+    std::fs::read(path).map_err(io)
+}
+
+/// Every record consistent with the manifest: its source listed, `fragment_frames` poses,
+/// embeddings of `embed_dim`, finite numbers, continuations inside the store.
+fn check_records(m: &Manifest, records: &[FragmentRecord], path: &Path) -> Result<(), IndexError> {
+    let bad = |i: usize, reason: String| Err(IndexError::Corrupt { path: path.into(), reason: format!("fragment {i}: {reason}") });
+    let mut per_source = vec![0usize; m.sources.len()];
+    for (i, r) in records.iter().enumerate() {
+        match per_source.get_mut(r.source as usize) {
+            Some(c) => *c += 1,
+            None => return bad(i, format!("source {} of {}", r.source, m.sources.len())),
+        }
+        if r.poses.len() != m.fragment_frames || r.pose_embedding.len() != m.embed_dim || r.audio_embedding.len() != m.embed_dim {
+            return bad(i, format!("{} frames and embeddings of {}/{} dimensions, the manifest says {} and {}", r.poses.len(), r.pose_embedding.len(), r.audio_embedding.len(), m.fragment_frames, m.embed_dim));
+        }
+        if r.next.is_some_and(|n| n.0 as usize >= records.len()) {
+            return bad(i, "continuation out of range".into());
+        }
+        let finite = r.poses.iter().flatten().flatten().chain(&r.pose_embedding).chain(&r.audio_embedding).all(|x| x.is_finite());
+        if !finite {
+            return bad(i, "a pose or embedding value is not finite".into());
+        }
     }
-    serde_json::from_value(v).map_err(|e| IndexError::Corrupt { path: mp, reason: format!("manifest: {e}") })
+    if let Some(d) = (0..per_source.len()).find(|&d| per_source[d] != m.sources[d].fragments) {
+        return Err(IndexError::Corrupt { path: path.into(), reason: format!("source {d} has {} fragments, the manifest says {}", per_source[d], m.sources[d].fragments) });
+    }
+    Ok(())
 }
 
 impl Index {
+    /// Opens `dir`: the manifest (checked), then the current generation's store and graph, each
+    /// checked against the manifest's hash and counts. If a build replaces the generation while
+    /// it is being read, the new one is read.
     pub fn open(dir: &Path) -> Result<Index, IndexError> {
-        let manifest = read_manifest(dir)?;
-        let sp = dir.join(&manifest.store_file);
-        let bytes = std::fs::read(&sp).map_err(|e| IndexError::Io { path: sp.clone(), source: e })?;
-        let fragments = store::decode(&bytes, &sp)?;
-        if crate::io::sha256_hex(&bytes) != manifest.store_sha256 {
-            return Err(IndexError::Corrupt { path: sp, reason: "contents do not match the manifest's hash".into() });
-        }
-        if fragments.len() != manifest.fragments {
-            return Err(IndexError::Corrupt { path: sp, reason: format!("{} fragments, the manifest says {}", fragments.len(), manifest.fragments) });
-        }
-        let graph = dir.join(format!("{}.hnsw.graph", manifest.hnsw.basename));
-        let data = dir.join(format!("{}.hnsw.data", manifest.hnsw.basename));
-        // hnsw_rs may panic on a damaged file, so both files are checked against the manifest's
-        // hashes before it reads them.
-        for (p, want) in [(&graph, &manifest.hnsw_sha256[0]), (&data, &manifest.hnsw_sha256[1])] {
-            let b = std::fs::read(p).map_err(|e| IndexError::Io { path: p.clone(), source: e })?;
-            if &crate::io::sha256_hex(&b) != want {
-                return Err(IndexError::Corrupt { path: p.clone(), reason: "HNSW file does not match the manifest's hash (truncated or changed)".into() });
+        let mut manifest = read_manifest(dir)?;
+        for _ in 0..3 {
+            match Index::open_generation(dir, manifest.clone()) {
+                Err(IndexError::Io { path, source }) if source.kind() == std::io::ErrorKind::NotFound => {
+                    let again = read_manifest(dir)?;
+                    if again.generation == manifest.generation {
+                        return Err(IndexError::Io { path, source });
+                    }
+                    manifest = again;
+                }
+                r => return r,
             }
         }
-        // hnsw_rs ties the loaded graph's lifetime to its loader; the loader is small and lives as
-        // long as the process needs the index, so it is leaked on purpose.
-        let io: &'static mut HnswIo = Box::leak(Box::new(HnswIo::new(dir, &manifest.hnsw.basename)));
-        let hnsw = io
-            .load_hnsw::<f32, DistL2>()
-            .map_err(|e| IndexError::Corrupt { path: graph.clone(), reason: format!("HNSW graph could not be read: {e}") })?;
-        if hnsw.get_nb_point() != fragments.len() {
-            return Err(IndexError::Corrupt { path: graph, reason: format!("{} points, the store has {} fragments", hnsw.get_nb_point(), fragments.len()) });
+        Index::open_generation(dir, manifest)
+    }
+
+    fn open_generation(dir: &Path, manifest: Manifest) -> Result<Index, IndexError> {
+        let n = manifest.fragments;
+        // The largest store the counts allow: per fragment its poses and embeddings at 4 bytes per
+        // float plus a generous allowance for bincode's varints and the header.
+        let per = manifest.fragment_frames * crate::pose::NUM_JOINTS * 3 * 5 + manifest.embed_dim * 2 * 5 + 64;
+        let sp = manifest.store_path(dir);
+        let bytes = read_limited(&sp, (n as u64).saturating_mul(per as u64).saturating_add(1024))?;
+        if crate::io::sha256_hex(&bytes) != manifest.store_sha256 {
+            return Err(IndexError::Corrupt { path: sp, reason: "contents do not match the manifest's hash (truncated or changed)".into() });
         }
-        let graph = Graph::from_hnsw(&hnsw, fragments.len()).map_err(|reason| IndexError::Corrupt { path: graph, reason: format!("HNSW graph: {reason}") })?;
-        Ok(Index { dir: dir.into(), manifest, fragments, hnsw, graph })
+        let fragments = store::decode(&bytes, &sp)?;
+        drop(bytes);
+        if fragments.len() != n {
+            return Err(IndexError::Corrupt { path: sp, reason: format!("{} fragments, the manifest says {n}", fragments.len()) });
+        }
+        check_records(&manifest, &fragments, &sp)?;
+        let gp = manifest.graph_path(dir);
+        let gbytes = read_limited(&gp, Graph::max_file_bytes(n, manifest.embed_dim, manifest.hnsw.max_nb_connection))?;
+        if crate::io::sha256_hex(&gbytes) != manifest.graph_sha256 {
+            return Err(IndexError::Corrupt { path: gp, reason: "contents do not match the manifest's hash (truncated or changed)".into() });
+        }
+        let graph = Graph::decode(&gbytes, n, manifest.embed_dim).map_err(|reason| IndexError::Corrupt { path: gp, reason })?;
+        Ok(Index { dir: dir.into(), manifest, fragments, graph })
     }
 
     /// Refuses queries from an encoder other than the one the index was built with.
@@ -171,22 +205,6 @@ impl Index {
         hits(self.graph.search(query, k, ef))
     }
 
-    /// The same through hnsw_rs' own search (slower; kept for comparison).
-    pub fn search_hnsw_rs(&self, query: &[f32], k: usize, ef: usize) -> Vec<Hit> {
-        let k = k.min(self.fragments.len());
-        if k == 0 || query.len() != self.graph.dim() {
-            return Vec::new();
-        }
-        let mut hits: Vec<Hit> = self
-            .hnsw
-            .search(query, k, ef.max(k))
-            .into_iter()
-            .map(|n| Hit { fragment: FragmentId(n.d_id as u32), distance: n.distance })
-            .collect();
-        hits.sort_by(|a, b| a.distance.total_cmp(&b.distance).then(a.fragment.cmp(&b.fragment)));
-        hits
-    }
-
     /// The reference: k nearest by a full scan of the contiguous embeddings.
     pub fn search_exact(&self, query: &[f32], k: usize) -> Vec<Hit> {
         hits(self.graph.exact(query, k))
@@ -204,4 +222,70 @@ pub fn l2(a: &[f32], b: &[f32]) -> f32 {
 
 fn short(h: &str) -> String {
     h.chars().take(12).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::index::build::tests::synthetic;
+    use crate::index::{IndexBuilder, IndexParams};
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+
+    /// The persisted graph searches exactly like the one flattened from hnsw_rs in memory (what
+    /// opening an index did before format 2), and exact search agrees with a sort.
+    #[test]
+    fn opened_index_searches_like_the_in_memory_graph() {
+        let t = tempfile::tempdir().unwrap();
+        let starts: Vec<usize> = (0..400).map(|i| i * 3).collect();
+        let emb = synthetic(&[&starts, &starts[..150]], 6);
+        let params = IndexParams::default();
+        let dir = t.path().join("ix");
+        IndexBuilder::new(params.clone()).build(&emb, Path::new("w"), &dir).unwrap();
+        let ix = Index::open(&dir).unwrap();
+        let points: Vec<Vec<f32>> = emb.fragments.iter().map(|f| f.pose_embedding.clone()).collect();
+        let ann = Ann::build(&points, &params, false).unwrap();
+        let mut rng = ChaCha8Rng::seed_from_u64(9);
+        for _ in 0..100 {
+            let q: Vec<f32> = (0..16).map(|_| rng.gen_range(-1.0..1.0)).collect();
+            let ours: Vec<(usize, f32)> = ix.search(&q, 10, 64).iter().map(|h| (h.fragment.0 as usize, h.distance)).collect();
+            assert_eq!(ours, ann.search(&q, 10, 64));
+            let exact = ix.search_exact(&q, 5);
+            let mut all: Vec<(u32, f32)> = points.iter().enumerate().map(|(i, p)| (i as u32, l2(&q, p))).collect();
+            all.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
+            assert_eq!(exact.iter().map(|h| h.fragment.0).collect::<Vec<_>>(), all[..5].iter().map(|x| x.0).collect::<Vec<_>>());
+        }
+        assert!(ix.search(&[0.0; 3], 10, 64).is_empty());
+    }
+
+    #[test]
+    fn records_inconsistent_with_the_manifest_are_refused() {
+        let t = tempfile::tempdir().unwrap();
+        let dir = t.path().join("ix");
+        IndexBuilder::new(IndexParams::default()).build(&synthetic(&[&[0, 3], &[0]], 7), Path::new("w"), &dir).unwrap();
+        let ix = Index::open(&dir).unwrap();
+        let p = Path::new("f.bin");
+        check_records(&ix.manifest, &ix.fragments, p).unwrap();
+        let cases: Vec<(&str, Box<dyn Fn(&mut Vec<FragmentRecord>)>)> = vec![
+            ("source 2", Box::new(|r| r[0].source = 2)),
+            ("continuation", Box::new(|r| r[0].next = Some(FragmentId(3)))),
+            ("not finite", Box::new(|r| r[1].poses[0][0][0] = f32::NAN)),
+            ("not finite", Box::new(|r| r[2].audio_embedding[3] = f32::INFINITY)),
+            ("dimensions", Box::new(|r| r[2].pose_embedding.push(0.0))),
+            ("frames", Box::new(|r| {
+                r[1].poses.pop();
+            })),
+            ("source 0 has 1", Box::new(|r| r[1].source = 1)),
+        ];
+        for (want, f) in cases {
+            let mut r = ix.fragments.clone();
+            f(&mut r);
+            let e = check_records(&ix.manifest, &r, p).unwrap_err().to_string();
+            assert!(e.starts_with("f.bin: ") && e.contains(want), "{want}: {e}");
+        }
+        // A missing generation folder is named.
+        std::fs::remove_dir_all(dir.join("gen-000001")).unwrap();
+        let e = Index::open(&dir).unwrap_err().to_string();
+        assert!(e.contains("gen-000001") && e.contains("fragments.bin"), "{e}");
+    }
 }

@@ -7,10 +7,13 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::{FragmentId, IndexError, FORMAT_VERSION};
+use super::{FragmentId, IndexError};
 use crate::pose::Frame;
 
 const MAGIC: &[u8; 8] = b"CHOREOFS";
+/// The store's own format version (unchanged by the index layout's version 2, so a store of the
+/// same fragments stays byte-identical).
+pub const STORE_VERSION: u32 = 1;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FragmentRecord {
@@ -29,7 +32,7 @@ pub fn encode(records: &[FragmentRecord]) -> Result<Vec<u8>, IndexError> {
     let body = bincode::serde::encode_to_vec(records, bincode::config::standard()).map_err(|e| IndexError::Invalid(format!("encoding the fragment store: {e}")))?;
     let mut out = Vec::with_capacity(body.len() + 20);
     out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    out.extend_from_slice(&STORE_VERSION.to_le_bytes());
     out.extend_from_slice(&(body.len() as u64).to_le_bytes());
     out.extend_from_slice(&body);
     Ok(out)
@@ -41,8 +44,8 @@ pub fn decode(bytes: &[u8], path: &Path) -> Result<Vec<FragmentRecord>, IndexErr
         return Err(corrupt("not a choreo fragment store (bad header)".into()));
     }
     let version = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
-    if version != FORMAT_VERSION {
-        return Err(IndexError::Version { path: path.into(), found: version, expected: FORMAT_VERSION });
+    if version != STORE_VERSION {
+        return Err(IndexError::Version { path: path.into(), found: version, expected: STORE_VERSION });
     }
     let mut len8 = [0u8; 8];
     len8.copy_from_slice(&bytes[12..20]);

@@ -5,10 +5,12 @@
 //! - [`encoders`]: the networks (`EncoderConfig`, `AudioEncoder`, `PoseEncoder`, `Encoders`).
 //! - [`data`]: corpus → normalised per-dance arrays, the dance-level split, batch sampling.
 //! - [`train`]: the loop, optimiser, deterministic init and dropout, atomic checkpoints.
+//! - [`embed`]: a corpus cut into fragments and run through both encoders (what the index stores).
 //! - [`eval`]: DanceIt's distances and correlation accuracy, retrieval recall and baselines.
 //! - [`store`]: safetensors + JSON sidecar, validated on load.
 
 pub mod data;
+pub mod embed;
 pub mod encoders;
 pub mod eval;
 pub mod store;
@@ -16,6 +18,7 @@ pub mod train;
 
 use std::path::PathBuf;
 
+pub use embed::{embed_corpus, EmbeddedCorpus};
 pub use encoders::{EncoderConfig, Encoders};
 pub use store::{load, ModelCard};
 pub use train::{train, TrainConfig, TrainReport};

@@ -357,29 +357,115 @@ pub fn corpus_fingerprint(corpus: &Corpus) -> String {
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Trains the encoders on `corpus`. `on_epoch` sees each epoch's figures (for a progress bar).
-/// Returns the weights (by name), and the report whose card goes beside them.
-pub fn train(corpus: &Corpus, cfg: &TrainConfig, on_epoch: &mut dyn FnMut(&EpochFigures)) -> Result<(HashMap<String, Tensor>, TrainReport), ModelError> {
-    let t0 = Instant::now();
-    let len = ((cfg.fragment_secs * corpus.fps).round() as usize).max(2);
-    let mut ecfg = cfg.encoder.clone();
-    ecfg.frames = len;
-    if cfg.batch < 4 {
-        return Err(ModelError::Invalid(format!("--batch must be at least 4, got {}", cfg.batch)));
+impl TrainConfig {
+    /// The settings' own checks; the message starts with the setting's name.
+    pub fn validate(&self) -> Result<(), ModelError> {
+        check(self)
     }
-    // Batches hold whole pairs (see `data::epoch_samples`).
-    let batch = cfg.batch + cfg.batch % 2;
+}
+
+fn check(cfg: &TrainConfig) -> Result<(), ModelError> {
+    if cfg.epochs == 0 {
+        return Err(ModelError::Invalid("epochs must be at least 1".into()));
+    }
+    if !(cfg.lr.is_finite() && cfg.lr > 0.0) {
+        return Err(ModelError::Invalid(format!("lr must be positive, got {}", cfg.lr)));
+    }
+    if cfg.encoder.time_segments == 0 {
+        return Err(ModelError::Invalid("time_segments must be at least 1".into()));
+    }
+    if !(cfg.fragment_secs.is_finite() && cfg.fragment_secs > 0.0) {
+        return Err(ModelError::Invalid(format!("fragment_secs must be positive, got {}", cfg.fragment_secs)));
+    }
+    if cfg.batch < 4 {
+        return Err(ModelError::Invalid(format!("batch must be at least 4, got {}", cfg.batch)));
+    }
+    if cfg.group > 0 && (cfg.group % 2 != 0 || cfg.batch % cfg.group != 0) {
+        return Err(ModelError::Invalid(format!("group must be even and divide the batch {}, got {}", cfg.batch, cfg.group)));
+    }
+    Ok(())
+}
+
+/// One epoch's optimiser steps over `samples` in batches: (summed loss, batches run). A batch of
+/// fewer than 4 samples is skipped; a non-finite loss stops training.
+#[allow(clippy::too_many_arguments)]
+fn run_epoch(
+    enc: &Encoders,
+    opt: &mut AdamW,
+    dances: &[DanceArrays],
+    samples: &[data::Sample],
+    batch: usize,
+    ecfg: &EncoderConfig,
+    cfg: &TrainConfig,
+    rng: &mut ChaCha8Rng,
+    epoch: usize,
+) -> Result<(f64, usize), ModelError> {
+    let pooled = PoseEncoder::pooled_dim(ecfg);
+        let (mut loss_sum, mut batches) = (0.0f64, 0usize);
+    for chunk in samples.chunks(batch) {
+        if chunk.len() < 4 {
+            continue;
+        }
+        let (mf, po, partner, has) = batch_tensors(dances, chunk, ecfg, cfg.mirror.then_some(rng))?;
+        let neg_w = negative_weights(chunk, cfg.same_dance_weight, cfg.min_negative_gap)?;
+        let b = chunk.len();
+        let ma = dropout_mask(rng, b, AudioEncoder::pooled_dim(ecfg), ecfg.dropout)?;
+        let mp = dropout_mask(rng, b, pooled, ecfg.dropout)?;
+        let a = enc.audio.forward(&mf, Some(&ma)).ctx("audio forward")?;
+        let p = enc.pose.forward(&po, Some(&mp)).ctx("pose forward")?;
+        let pdl = p.index_select(&partner, 0).ctx("partners")?;
+        let l = loss(&a, &p, &pdl, &has, &neg_w, cfg.margin).ctx("loss")?;
+        let lv = l.to_scalar::<f32>().ctx("loss")?;
+        if !lv.is_finite() {
+            return Err(ModelError::Diverged(format!("loss is {lv} at epoch {epoch}, batch {}; no weights were written", batches + 1)));
+        }
+        opt.backward_step(&l).ctx("backward")?;
+        loss_sum += lv as f64;
+        batches += 1;
+    }
+    Ok((loss_sum, batches))
+}
+
+/// Seeds the weights, sets the normalisation buffers from the training dances, and returns the
+/// trainable parameters in name order (the `_mean`/`_std` buffers are not parameters).
+fn init_params(varmap: &VarMap, rng: &mut ChaCha8Rng, dances: &[DanceArrays], train_ids: &[usize], ecfg: &EncoderConfig, len: usize) -> Result<Vec<Var>, ModelError> {
+    init_weights(varmap, rng)?;
+    set_mfcc_norm(varmap, dances, train_ids, ecfg.mfcc_dim)?;
+    set_pose_norm(varmap, dances, train_ids, ecfg.joints, len)?;
+    let data = varmap.data().lock().map_err(|_| ModelError::Invalid("poisoned lock".into()))?;
+    let mut named: Vec<(&String, &Var)> = data.iter().filter(|(k, _)| !k.ends_with("_mean") && !k.ends_with("_std")).collect();
+    named.sort_by(|a, b| a.0.cmp(b.0));
+    Ok(named.into_iter().map(|(_, v)| v.clone()).collect())
+}
+
+/// The learning rate of `epoch` (1-based) under cosine decay to `lr_floor`·lr; None when the
+/// rate stays constant.
+fn cosine_lr(cfg: &TrainConfig, epoch: usize) -> Option<f64> {
+    (cfg.lr_floor < 1.0 && cfg.epochs > 1).then(|| {
+        let x = (epoch - 1) as f64 / (cfg.epochs - 1) as f64;
+        cfg.lr * (cfg.lr_floor + (1.0 - cfg.lr_floor) * 0.5 * (1.0 + (std::f64::consts::PI * x).cos()))
+    })
+}
+
+/// The dances of each split and their evaluation fragments.
+struct Splits {
+    train_ids: Vec<usize>,
+    test_ids: Vec<usize>,
+    val_ids: Vec<usize>,
+    train_frags: Vec<(usize, usize)>,
+    test_frags: Vec<(usize, usize)>,
+    val_frags: Vec<(usize, usize)>,
+}
+
+/// Splits the corpus (test dances per genre, then validation ones when `cfg.validate`); a corpus
+/// without one training batch or 10 test fragments is too small.
+fn splits(corpus: &Corpus, cfg: &TrainConfig, dances: &[DanceArrays], len: usize, batch: usize) -> Result<Splits, ModelError> {
     let names: Vec<(String, String)> = corpus.dances.iter().map(|d| (d.name.clone(), d.genre.clone())).collect();
     let (train_ids, test_ids) = data::split(&names)?;
     let (train_ids, val_ids) = if cfg.validate { data::validation_split(&names, &train_ids) } else { (train_ids, Vec::new()) };
-    if cfg.group > 0 && (cfg.group % 2 != 0 || cfg.batch % cfg.group != 0) {
-        return Err(ModelError::Invalid(format!("--group must be even and divide --batch {}, got {}", cfg.batch, cfg.group)));
-    }
-    let dances = data::prepare(corpus, len)?;
-    let delay = ((cfg.delay_secs.0 * corpus.fps).round() as usize, (cfg.delay_secs.1 * corpus.fps).round() as usize);
-    let test_frags = data::eval_fragments(&dances, &test_ids, len);
-    let train_frags = data::eval_fragments(&dances, &train_ids, len);
-    let val_frags = data::eval_fragments(&dances, &val_ids, len);
+    let test_frags = data::eval_fragments(dances, &test_ids, len);
+    let train_frags = data::eval_fragments(dances, &train_ids, len);
+    let val_frags = data::eval_fragments(dances, &val_ids, len);
     let n_train_windows: usize = train_ids.iter().map(|&d| dances[d].starts.len() / len).sum();
     if n_train_windows < batch || test_frags.len() < 10 {
         return Err(ModelError::CorpusTooSmall(format!(
@@ -388,22 +474,26 @@ pub fn train(corpus: &Corpus, cfg: &TrainConfig, on_epoch: &mut dyn FnMut(&Epoch
             batch
         )));
     }
+    Ok(Splits { train_ids, test_ids, val_ids, train_frags, test_frags, val_frags })
+}
 
-    let dev = Device::Cpu;
+/// Trains the encoders on `corpus`. `on_epoch` sees each epoch's figures (for a progress bar).
+/// Returns the weights (by name), and the report whose card goes beside them.
+pub fn train(corpus: &Corpus, cfg: &TrainConfig, on_epoch: &mut dyn FnMut(&EpochFigures)) -> Result<(HashMap<String, Tensor>, TrainReport), ModelError> {
+    let t0 = Instant::now();
+    let len = ((cfg.fragment_secs * corpus.fps).round() as usize).max(2);
+    let mut ecfg = cfg.encoder.clone();
+    ecfg.frames = len;
+    check(cfg)?;
+    // Batches hold whole pairs (see `data::epoch_samples`).
+    let batch = cfg.batch + cfg.batch % 2;
+    let dances = data::prepare(corpus, len)?;
+    let delay = ((cfg.delay_secs.0 * corpus.fps).round() as usize, (cfg.delay_secs.1 * corpus.fps).round() as usize);
+    let Splits { train_ids, test_ids, val_ids, train_frags, test_frags, val_frags } = splits(corpus, cfg, &dances, len, batch)?;
     let varmap = VarMap::new();
-    let vb = VarBuilder::from_varmap(&varmap, DType::F32, &dev);
-    let enc = Encoders::new(&ecfg, vb)?;
+    let enc = Encoders::new(&ecfg, VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu))?;
     let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
-    init_weights(&varmap, &mut rng)?;
-    set_mfcc_norm(&varmap, &dances, &train_ids, ecfg.mfcc_dim)?;
-    set_pose_norm(&varmap, &dances, &train_ids, ecfg.joints, len)?;
-    // mfcc_mean/std are buffers, not parameters.
-    let params: Vec<Var> = {
-        let data = varmap.data().lock().map_err(|_| ModelError::Invalid("poisoned lock".into()))?;
-        let mut named: Vec<(&String, &Var)> = data.iter().filter(|(k, _)| !k.ends_with("_mean") && !k.ends_with("_std")).collect();
-        named.sort_by(|a, b| a.0.cmp(b.0));
-        named.into_iter().map(|(_, v)| v.clone()).collect()
-    };
+    let params = init_params(&varmap, &mut rng, &dances, &train_ids, &ecfg, len)?;
     let untrained = evaluate(&enc, &dances, &test_frags, delay, cfg.seed)?;
     let genres: Vec<String> = test_frags.iter().map(|&(d, _)| dances[d].genre.clone()).collect();
     let (rr1, rr10, rg10) = eval::random_ranking(&genres, cfg.seed);
@@ -412,41 +502,17 @@ pub fn train(corpus: &Corpus, cfg: &TrainConfig, on_epoch: &mut dyn FnMut(&Epoch
     let mut best: Option<(Figures, usize, HashMap<String, Tensor>)> = None;
 
     let mut epochs = Vec::new();
-    let pooled = PoseEncoder::pooled_dim(&ecfg);
     for epoch in 1..=cfg.epochs {
         let te = Instant::now();
-        if cfg.lr_floor < 1.0 && cfg.epochs > 1 {
-            let x = (epoch - 1) as f64 / (cfg.epochs - 1) as f64;
-            let f = cfg.lr_floor + (1.0 - cfg.lr_floor) * 0.5 * (1.0 + (std::f64::consts::PI * x).cos());
-            opt.set_learning_rate(cfg.lr * f);
+        if let Some(lr) = cosine_lr(cfg, epoch) {
+            opt.set_learning_rate(lr);
         }
         let samples = if cfg.group > 0 {
             data::epoch_samples_grouped(&dances, &train_ids, len, delay, cfg.group, &mut rng)
         } else {
             data::epoch_samples(&dances, &train_ids, len, delay, &mut rng)
         };
-        let (mut loss_sum, mut batches) = (0.0f64, 0usize);
-        for chunk in samples.chunks(batch) {
-            if chunk.len() < 4 {
-                continue;
-            }
-            let (mf, po, partner, has) = batch_tensors(&dances, chunk, &ecfg, cfg.mirror.then_some(&mut rng))?;
-            let neg_w = negative_weights(chunk, cfg.same_dance_weight, cfg.min_negative_gap)?;
-            let b = chunk.len();
-            let ma = dropout_mask(&mut rng, b, AudioEncoder::pooled_dim(&ecfg), ecfg.dropout)?;
-            let mp = dropout_mask(&mut rng, b, pooled, ecfg.dropout)?;
-            let a = enc.audio.forward(&mf, Some(&ma)).ctx("audio forward")?;
-            let p = enc.pose.forward(&po, Some(&mp)).ctx("pose forward")?;
-            let pdl = p.index_select(&partner, 0).ctx("partners")?;
-            let l = loss(&a, &p, &pdl, &has, &neg_w, cfg.margin).ctx("loss")?;
-            let lv = l.to_scalar::<f32>().ctx("loss")?;
-            if !lv.is_finite() {
-                return Err(ModelError::Diverged(format!("loss is {lv} at epoch {epoch}, batch {}; no weights were written", batches + 1)));
-            }
-            opt.backward_step(&l).ctx("backward")?;
-            loss_sum += lv as f64;
-            batches += 1;
-        }
+        let (loss_sum, batches) = run_epoch(&enc, &mut opt, &dances, &samples, batch, &ecfg, cfg, &mut rng, epoch)?;
         let test = if epoch % cfg.eval_every.max(1) == 0 || epoch == cfg.epochs { Some(evaluate(&enc, &dances, &test_frags, delay, cfg.seed)?) } else { None };
         let val = if val_frags.len() >= 10 { Some(evaluate(&enc, &dances, &val_frags, delay, cfg.seed)?) } else { None };
         if let Some(v) = &val {
@@ -467,6 +533,8 @@ pub fn train(corpus: &Corpus, cfg: &TrainConfig, on_epoch: &mut dyn FnMut(&Epoch
     }
     let test_figures = evaluate(&enc, &dances, &test_frags, delay, cfg.seed)?;
     let train_figures = evaluate(&enc, &dances, &train_frags, delay, cfg.seed)?;
+    let splits = [&train_ids, &test_ids, &val_ids].map(|ids| ids.iter().map(|&i| dances[i].name.clone()).collect::<Vec<_>>());
+    let [train_dances, test_dances, val_dances] = splits;
     let card = ModelCard {
         architecture: architecture_name(&ecfg).into(),
         config: ecfg,
@@ -475,9 +543,9 @@ pub fn train(corpus: &Corpus, cfg: &TrainConfig, on_epoch: &mut dyn FnMut(&Epoch
         skeleton: crate::pose::format::SKELETON_NAME.into(),
         seed: cfg.seed,
         corpus_fingerprint: corpus_fingerprint(corpus),
-        train_dances: train_ids.iter().map(|&i| dances[i].name.clone()).collect(),
-        test_dances: test_ids.iter().map(|&i| dances[i].name.clone()).collect(),
-        val_dances: val_ids.iter().map(|&i| dances[i].name.clone()).collect(),
+        train_dances,
+        test_dances,
+        val_dances,
         epochs: cfg.epochs,
         kept_epoch,
         val_figures,
@@ -486,10 +554,7 @@ pub fn train(corpus: &Corpus, cfg: &TrainConfig, on_epoch: &mut dyn FnMut(&Epoch
         test_figures,
         weights_sha256: String::new(),
     };
-    let tensors: HashMap<String, Tensor> = {
-        let data = varmap.data().lock().map_err(|_| ModelError::Invalid("poisoned lock".into()))?;
-        data.iter().map(|(k, v)| (k.clone(), v.as_tensor().clone())).collect()
-    };
+    let tensors = snapshot(&varmap)?;
     let baselines = Baselines { random_recall_at_1: rr1, random_recall_at_10: rr10, random_genre_precision_at_10: rg10, untrained };
     Ok((tensors, TrainReport { card, epochs, baselines }))
 }

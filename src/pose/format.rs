@@ -10,6 +10,33 @@ use super::{Frame, PoseError, Provenance, Sequence, NUM_JOINTS};
 
 pub const SKELETON_NAME: &str = "coco18";
 
+/// Frame rates a pose file (or a folder of frames) may declare: 1 to 1000 fps. Beyond them the
+/// motion filters' windows (a fixed number of seconds, in frames) are empty or enormous.
+pub const FPS_MIN: f64 = 1.0;
+pub const FPS_MAX: f64 = 1000.0;
+/// Largest width or height of the image a pose file's pixels refer to.
+pub const MAX_SIDE: u32 = 65_536;
+/// Largest magnitude of a coordinate, in pixels (far outside any image; keeps squared distances finite).
+pub const MAX_COORD: f32 = 1.0e7;
+
+/// Checks a frame rate read from `path` (or given for it): finite and in [`FPS_MIN`]..=[`FPS_MAX`].
+pub fn check_fps(path: &Path, fps: f64) -> Result<f64, PoseError> {
+    if fps.is_finite() && (FPS_MIN..=FPS_MAX).contains(&fps) {
+        Ok(fps)
+    } else {
+        Err(PoseError::parse(path, format!("frame rate must be {FPS_MIN}..={FPS_MAX} fps, found {}", short_num(fps))))
+    }
+}
+
+/// A number as a person reads it: plain when moderate, else in exponent form (`1e308`, not 309 digits).
+pub fn short_num(x: f64) -> String {
+    if x == 0.0 || !x.is_finite() || (1e-3..1e6).contains(&x.abs()) {
+        format!("{x}")
+    } else {
+        format!("{x:e}")
+    }
+}
+
 #[derive(Serialize, Deserialize)]
 struct PoseFile {
     fps: f64,
@@ -39,11 +66,9 @@ pub fn from_slice(bytes: &[u8], path: &Path) -> Result<Sequence, PoseError> {
     if pf.skeleton != SKELETON_NAME {
         return Err(PoseError::Shape { path: path.into(), expected: "skeleton \"coco18\"".into(), found: format!("{:?}", pf.skeleton) });
     }
-    if !(pf.fps.is_finite() && pf.fps > 0.0) {
-        return Err(PoseError::parse(path, format!("fps must be positive, found {}", pf.fps)));
-    }
-    if pf.width == 0 || pf.height == 0 {
-        return Err(PoseError::parse(path, "width and height must be positive"));
+    check_fps(path, pf.fps)?;
+    if pf.width == 0 || pf.height == 0 || pf.width > MAX_SIDE || pf.height > MAX_SIDE {
+        return Err(PoseError::parse(path, format!("width and height must be 1..={MAX_SIDE}, found {}x{}", pf.width, pf.height)));
     }
     if pf.frames.is_empty() {
         return Err(PoseError::Empty { path: path.into() });
@@ -62,7 +87,10 @@ pub fn from_slice(bytes: &[u8], path: &Path) -> Result<Sequence, PoseError> {
             for k in 0..3 {
                 // JSON has no NaN: writers emit null for it.
                 match v[k] {
-                    Some(x) if x.is_finite() => fr[j][k] = x,
+                    Some(x) if x.is_finite() && x.abs() <= MAX_COORD => fr[j][k] = x,
+                    Some(x) if x.is_finite() => {
+                        return Err(PoseError::parse(path, format!("value {x} at frame {t}, joint {j} is out of range (|v| ≤ {MAX_COORD})")))
+                    }
                     _ => return Err(PoseError::NonFinite { path: path.into(), frame: t, joint: j }),
                 }
             }
@@ -142,5 +170,26 @@ mod tests {
         assert!(e.contains("bad.json") && e.contains("18 joints"), "{e}");
         let body25 = to_json(&seq()).replace("coco18", "body25");
         assert!(from_slice(body25.as_bytes(), p).unwrap_err().to_string().contains("coco18"));
+    }
+
+    #[test]
+    fn rejects_frame_rates_sizes_and_coordinates_out_of_range() {
+        let p = Path::new("bad.json");
+        let good = to_json(&seq());
+        assert!(good.contains("\"fps\":24.0"), "{good}");
+        for fps in ["1e308", "1e39", "1e6", "1000.5", "0", "-24", "0.5"] {
+            let text = good.replacen("\"fps\":24.0", &format!("\"fps\":{fps}"), 1);
+            let e = from_slice(text.as_bytes(), p).unwrap_err().to_string();
+            assert!(e.starts_with("bad.json: frame rate must be 1..=1000 fps"), "{fps}: {e}");
+        }
+        for fps in ["1", "1000", "30"] {
+            let text = good.replacen("\"fps\":24.0", &format!("\"fps\":{fps}"), 1);
+            assert!(from_slice(text.as_bytes(), p).is_ok(), "{fps}");
+        }
+        let wide = good.replacen("\"width\":512", "\"width\":4000000000", 1);
+        assert!(from_slice(wide.as_bytes(), p).unwrap_err().to_string().contains("width and height"));
+        let far = good.replacen("[0.0,100.25,1.0]", "[1e30,100.25,1.0]", 1);
+        let e = from_slice(far.as_bytes(), p).unwrap_err().to_string();
+        assert!(e.contains("bad.json") && e.contains("frame 0, joint 0") && e.contains("out of range"), "{e}");
     }
 }

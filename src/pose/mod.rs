@@ -11,6 +11,9 @@ pub mod skeleton;
 pub mod tang2018;
 pub mod video;
 
+/// Side of the square canvas, in pixels, every dance is brought to (corpora, videos, mocap).
+pub const CANVAS: u32 = 512;
+
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};

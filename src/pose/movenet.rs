@@ -33,6 +33,35 @@ impl Variant {
     }
 }
 
+/// Which pose model: one of the two shipped ones, or an ONNX file of the same contract.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ModelChoice {
+    Shipped(Variant),
+    File(PathBuf),
+}
+
+impl std::str::FromStr for ModelChoice {
+    type Err = std::convert::Infallible;
+    /// `thunder`, `lightning`, or a path.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match s {
+            "thunder" => ModelChoice::Shipped(Variant::Thunder),
+            "lightning" => ModelChoice::Shipped(Variant::Lightning),
+            p => ModelChoice::File(p.into()),
+        })
+    }
+}
+
+impl ModelChoice {
+    /// The model file.
+    pub fn path(&self) -> PathBuf {
+        match self {
+            ModelChoice::Shipped(v) => default_model(*v),
+            ModelChoice::File(p) => p.clone(),
+        }
+    }
+}
+
 /// Where a shipped model is: `models/<file>` under the working folder, beside the binary
 /// (target/release/choreo → ../../models) or in the source tree. Falls back to `models/<file>`
 /// (which then fails to load with an error naming it).

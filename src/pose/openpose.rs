@@ -79,7 +79,11 @@ pub fn read_frame(path: &Path) -> Result<Frame, PoseError> {
                 OpenPoseLayout::Coco18 => j,
             };
             for c in 0..3 {
-                fr[j][c] = k[src * 3 + c].filter(|v| v.is_finite()).ok_or(PoseError::NonFinite { path: path.into(), frame: 0, joint: j })?;
+                let v = k[src * 3 + c].filter(|v| v.is_finite()).ok_or(PoseError::NonFinite { path: path.into(), frame: 0, joint: j })?;
+                if v.abs() > super::format::MAX_COORD {
+                    return Err(PoseError::parse(path, format!("value {v} at joint {j} is out of range (|v| ≤ {})", super::format::MAX_COORD)));
+                }
+                fr[j][c] = v;
             }
             // OpenPose marks an undetected joint by (0, 0, 0).
             if fr[j][2] <= 0.0 {
@@ -94,9 +98,37 @@ pub fn read_frame(path: &Path) -> Result<Frame, PoseError> {
     Ok(best.map(|(_, f)| f).unwrap_or([[0.0; 3]; NUM_JOINTS]))
 }
 
+/// The image size of an OpenPose input, `WIDTHxHEIGHT` (e.g. `1920x1080`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImageSize {
+    pub width: u32,
+    pub height: u32,
+}
+
+impl std::str::FromStr for ImageSize {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || format!("expected WIDTHxHEIGHT in pixels (e.g. 1920x1080), got '{s}'");
+        let (w, h) = s.split_once('x').ok_or_else(bad)?;
+        let (width, height) = (w.trim().parse::<u32>().map_err(|_| bad())?, h.trim().parse::<u32>().map_err(|_| bad())?);
+        if width == 0 || height == 0 {
+            return Err(bad());
+        }
+        Ok(ImageSize { width, height })
+    }
+}
+
 /// Reads a folder of OpenPose frames shot at `fps` on an image of `width × height` pixels.
-/// Without a size, the smallest size holding every detected point is used.
+/// Without a size, the smallest size holding every detected point is used. `fps` must be in
+/// [`super::format::FPS_MIN`]..=[`super::format::FPS_MAX`], the size 1..=[`super::format::MAX_SIDE`].
 pub fn read_dir(dir: &Path, fps: f64, size: Option<(u32, u32)>) -> Result<Sequence, PoseError> {
+    super::format::check_fps(dir, fps)?;
+    if let Some((w, h)) = size {
+        let max = super::format::MAX_SIDE;
+        if w == 0 || h == 0 || w > max || h > max {
+            return Err(PoseError::parse(dir, format!("image size must be 1..={max} pixels a side, found {w}x{h}")));
+        }
+    }
     let files = list_frames(dir)?;
     if files.is_empty() {
         return Err(PoseError::parse(dir, "no OpenPose *_keypoints.json files in this folder"));
@@ -111,6 +143,7 @@ pub fn read_dir(dir: &Path, fps: f64, size: Option<(u32, u32)>) -> Result<Sequen
                 h = h.max(j[1]);
             }
         }
+        // Points are at most MAX_COORD (1e7) px out: the size fits a u32.
         (w.ceil() as u32 + 1, h.ceil() as u32 + 1)
     });
     Ok(Sequence::new(fps, w, h, frames))
@@ -190,5 +223,17 @@ mod tests {
         std::fs::write(&p, r#"{"people":[{"pose_keypoints_2d":[1,2,3]}]}"#).unwrap();
         let e = read_frame(&p).unwrap_err().to_string();
         assert!(e.contains("a_000000000000_keypoints.json") && e.contains("BODY_25"), "{e}");
+        // Crafted values and frame rates are refused with the file or folder named.
+        let far: Vec<f32> = (0..54).map(|i| if i == 3 { 1e30 } else { 1.0 }).collect();
+        std::fs::write(&p, serde_json::json!({"people": [{"pose_keypoints_2d": far}]}).to_string()).unwrap();
+        let e = read_frame(&p).unwrap_err().to_string();
+        assert!(e.contains("a_000000000000_keypoints.json") && e.contains("out of range"), "{e}");
+        std::fs::write(&p, text.to_string()).unwrap();
+        for fps in [1e-9, 0.0, -30.0, f64::NAN, 1e6] {
+            let e = read_dir(dir.path(), fps, None).unwrap_err().to_string();
+            assert!(e.starts_with(&dir.path().display().to_string()) && e.contains("frame rate must be 1..=1000"), "{fps}: {e}");
+        }
+        assert!(read_dir(dir.path(), 30.0, Some((0, 480))).unwrap_err().to_string().contains("image size"));
+        assert_eq!(read_dir(dir.path(), 30.0, None).unwrap().len(), 1);
     }
 }

@@ -31,7 +31,9 @@ use super::{Frame, PoseError, Sequence, NUM_JOINTS};
 pub const SOURCE_FPS: f64 = 25.0;
 /// Pixels per centimetre on the 512 canvas.
 pub const PX_PER_CM: f64 = 1.75;
-const CANVAS: u32 = 512;
+use super::CANVAS;
+/// Largest magnitude of a joint or centre coordinate, cm (1 km: far beyond any dance floor).
+pub const MAX_CM: f64 = 1.0e5;
 
 type V3 = [f64; 3];
 
@@ -133,7 +135,11 @@ pub fn read_skeletons(path: &Path) -> Result<(Vec<[V3; 23]>, Vec<V3>), PoseError
     let get = |v: &[Option<f64>; 3], t: usize, j: usize| -> Result<V3, PoseError> {
         let mut o = [0.0; 3];
         for k in 0..3 {
-            o[k] = v[k].filter(|x| x.is_finite()).ok_or(PoseError::NonFinite { path: path.into(), frame: t, joint: j })?;
+            let x = v[k].filter(|x| x.is_finite()).ok_or(PoseError::NonFinite { path: path.into(), frame: t, joint: j })?;
+            if x.abs() > MAX_CM {
+                return Err(PoseError::parse(path, format!("coordinate {x} cm at frame {t}, joint {j} is out of range (|v| ≤ {MAX_CM} cm)")));
+            }
+            o[k] = x;
         }
         Ok(o)
     };
@@ -158,6 +164,11 @@ pub fn load_dance(dir: &Path, fps: f64) -> Result<(Sequence, Tang2018Meta), Pose
     let audio_offset = read_config(dir)?;
     let (joints, centers) = read_skeletons(&dir.join("skeletons.json"))?;
     let (frames, mut meta) = project(&joints, &centers);
+    // Coordinates are bounded on load, so the projection is finite; checked anyway so that nothing
+    // non-finite is ever written (a pose file refuses it).
+    if let Some((t, j)) = frames.iter().enumerate().find_map(|(t, f)| f.iter().position(|v| v.iter().any(|x| !x.is_finite())).map(|j| (t, j))) {
+        return Err(PoseError::NonFinite { path: dir.join("skeletons.json"), frame: t, joint: j });
+    }
     meta.audio_offset = audio_offset;
     let seq = Sequence::new(SOURCE_FPS, CANVAS, CANVAS, frames);
     Ok((super::normalize::resample(&seq, fps), meta))

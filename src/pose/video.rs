@@ -4,7 +4,7 @@
 //! [`Sequence`] letterboxed onto the 512 canvas, resampled and cleaned like every other source.
 
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
 use serde::Deserialize;
@@ -156,7 +156,7 @@ impl Default for VideoPoseConfig {
             fps: crate::units::DEFAULT_FPS,
             movenet: MoveNetConfig::default(),
             max_side: 1280,
-            canvas: 512,
+            canvas: crate::pose::CANVAS,
             clean: CleanConfig::default(),
         }
     }
@@ -292,16 +292,35 @@ pub fn finish(raw: &Sequence, path: &Path, cfg: &VideoPoseConfig) -> Result<Clea
     Ok(clean(&normalize::resample(&fitted, cfg.fps), &cfg.clean))
 }
 
-/// Poses of a video, start to end: probe, detect, [`finish`].
-pub fn extract(
-    path: &Path,
-    cfg: &VideoPoseConfig,
-    tracker: &mut Tracker,
-    progress: &(dyn Fn(FrameProgress) + Sync),
-) -> Result<(VideoInfo, Cleaned), PoseError> {
+/// What [`extract`] found, for a report line.
+#[derive(Debug, Clone)]
+pub struct Extracted {
+    pub info: VideoInfo,
+    pub cleaned: Cleaned,
+    /// Frames decoded, their rate, and how many show a person.
+    pub raw_frames: usize,
+    pub raw_fps: f64,
+    pub with_person: usize,
+    /// The model file, its input side and where it ran ("CPU", "CUDA", ...).
+    pub model: PathBuf,
+    pub input_size: u32,
+    pub execution: String,
+    pub detect_secs: f64,
+}
+
+/// Poses of a video, start to end: probe (a bad video is reported before the model loads), load
+/// the model, detect, [`finish`].
+pub fn extract(path: &Path, cfg: &VideoPoseConfig, progress: &(dyn Fn(FrameProgress) + Sync)) -> Result<Extracted, PoseError> {
     let info = probe(path)?;
-    let raw = detect(path, &info, cfg, tracker, progress)?;
-    Ok((info, finish(&raw, path, cfg)?))
+    let net = super::movenet::MoveNet::load(&cfg.movenet)?;
+    let (model, input_size, execution) = (net.model().to_path_buf(), net.input_size(), net.execution().to_string());
+    let mut tracker = Tracker::new(net, &cfg.movenet);
+    let t0 = std::time::Instant::now();
+    let raw = detect(path, &info, cfg, &mut tracker, progress)?;
+    let detect_secs = t0.elapsed().as_secs_f64();
+    let with_person = raw.frames.iter().filter(|f| f.iter().any(|j| j[2] > 0.0)).count();
+    let cleaned = finish(&raw, path, cfg)?;
+    Ok(Extracted { info, cleaned, raw_frames: raw.len(), raw_fps: raw.fps, with_person, model, input_size, execution, detect_secs })
 }
 
 /// Writes the first audio track of `video` to `wav` (mono 16-bit PCM at its own rate),

@@ -27,6 +27,9 @@ pub enum RenderError {
     /// ffmpeg failed while encoding `path`.
     #[error("{}: encoding failed ({reason})", path.display())]
     Encode { path: PathBuf, reason: String },
+    /// The song cannot be decoded (it names itself).
+    #[error(transparent)]
+    Song(crate::audio::AudioError),
     /// ONNX Runtime could not be loaded (the learned renderer).
     #[error(transparent)]
     Runtime(#[from] crate::runtime::OrtError),

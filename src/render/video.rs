@@ -59,34 +59,13 @@ pub fn draw(seq: &Sequence, t: usize, cfg: &RenderConfig, canvas: &mut Canvas) {
 }
 
 fn temp_beside(out: &Path) -> Result<PathBuf, RenderError> {
-    let name = out.file_name().ok_or_else(|| RenderError::Invalid { path: out.into(), reason: "not a file path".into() })?;
-    Ok(out.with_file_name(format!(".{}.{}.tmp", name.to_string_lossy(), std::process::id())))
+    crate::io::temp_path(out).map_err(|_| RenderError::Invalid { path: out.into(), reason: "not a file path".into() })
 }
 
-/// True when ffprobe finds an audio stream in `song`.
+/// The song must be one the decoder accepts (as for `beats`, `mfcc`, `dance`): a truncated or
+/// empty file, or an unknown format, is refused here with the song named, before encoding starts.
 fn check_song(song: &Path) -> Result<(), RenderError> {
-    let meta = std::fs::metadata(song).map_err(|e| RenderError::Io { path: song.into(), source: e })?;
-    if meta.is_dir() || meta.len() == 0 {
-        let what = if meta.is_dir() { "is a directory" } else { "file is empty" };
-        return Err(RenderError::Invalid { path: song.into(), reason: what.into() });
-    }
-    let out = crate::runtime::ffprobe()
-        .args(["-v", "error", "-select_streams", "a", "-show_entries", "stream=codec_type", "-of", "csv=p=0"])
-        .arg(song)
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied => {
-                RenderError::ToolMissing { path: song.into(), program: "ffprobe".into() }
-            }
-            _ => RenderError::Io { path: song.into(), source: e },
-        })?;
-    if !out.status.success() || !String::from_utf8_lossy(&out.stdout).contains("audio") {
-        let why = String::from_utf8_lossy(&out.stderr).lines().map(str::trim).filter(|l| !l.is_empty()).next_back().unwrap_or("").to_string();
-        let reason = if why.is_empty() { "no audio stream".to_string() } else { format!("not a decodable audio file ({why})") };
-        return Err(RenderError::Invalid { path: song.into(), reason });
-    }
-    Ok(())
+    crate::audio::decode::decode(song).map(|_| ()).map_err(RenderError::Song)
 }
 
 /// Renders `seq` with `song` into the mp4 `out`. `progress(done, total)` is called per frame.
@@ -126,10 +105,13 @@ pub fn render_video_with(
         return Err(invalid("is a directory".into()));
     }
     check_song(song)?;
+    // Only a regular file is replaced; missing folders are created; stale temps of killed renders go.
+    crate::io::prepare_output(out).map_err(|e| invalid(e.to_string().trim_start_matches(&format!("{}: ", out.display())).to_string()))?;
     let tmp = temp_beside(out)?;
-    // Creating the temp file ourselves gives a plain "permission denied / no such folder" naming
-    // the target, before any encoding starts.
-    std::fs::File::create(&tmp).map_err(|e| RenderError::Io { path: out.into(), source: e })?;
+    // Creating the temp file ourselves gives a plain "permission denied" naming the target,
+    // before any encoding starts.
+    let _ = std::fs::remove_file(&tmp);
+    std::fs::OpenOptions::new().write(true).create_new(true).open(&tmp).map_err(|e| RenderError::Io { path: out.into(), source: e })?;
     let result = encode(seq, song, out, &tmp, cfg, generator.as_deref_mut(), progress);
     match result {
         Ok(stats) => {

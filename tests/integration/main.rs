@@ -3,8 +3,10 @@
 
 mod cli;
 mod corpus;
+mod crafted;
 mod dance;
 mod index;
+mod index_robust;
 mod model;
 mod poses;
 mod util;
