@@ -212,3 +212,12 @@ fn cli_json_has_beats_tempo_downbeats_and_meter() {
     let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(j["beats"].as_array().unwrap().len() > 20 && j.get("tempo").is_none());
 }
+
+#[test]
+fn crafted_sample_rates_are_refused_not_resampled() {
+    for rate in [1u32, 3_999, 1_000_000] {
+        let audio = choreo::audio::Audio { samples: vec![0.1; 4 * rate as usize], sample_rate: rate, path: "odd.wav".into() };
+        let e = detect_beats(&audio, &BeatConfig::default()).expect_err("rate").to_string();
+        assert!(e.contains("odd.wav") && e.contains("sample rate"), "{e}");
+    }
+}

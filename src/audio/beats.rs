@@ -263,6 +263,10 @@ pub fn detect_beats(audio: &Audio, cfg: &BeatConfig) -> Result<Beats, AudioError
             return Ok(b);
         }
         BeatMethod::BeatNet => {
+            let (lo, hi) = (super::decode::SAMPLE_RATE_MIN, super::decode::SAMPLE_RATE_MAX);
+            if !(lo..=hi).contains(&audio.sample_rate) {
+                return Err(invalid(format!("sample rate {} Hz is out of range ({lo}..={hi} Hz)", audio.sample_rate)));
+            }
             let model = cfg.model.clone().unwrap_or_else(beatnet::default_model);
             // Loaded networks are kept for the next song (eval runs the tracker per song); one in
             // use is taken out of the pool, so calls on several threads do not wait for each other.
