@@ -59,6 +59,52 @@ pub fn decode(path: &Path) -> Result<Audio, AudioError> {
     Ok(audio)
 }
 
+/// Appends the mean of the channel `planes` (their first `n` samples) to `mono`.
+fn mix_down(planes: &[Vec<f32>], n: usize, mono: &mut Vec<f32>) {
+    let ch = planes.len().max(1);
+    mono.reserve(n);
+    for i in 0..n {
+        let s: f32 = planes.iter().map(|p| p.get(i).copied().unwrap_or(0.0)).sum();
+        mono.push(s / ch as f32);
+    }
+}
+
+/// What the decoding loop saw: packets decoded and failed, the length the container declares, and
+/// why the stream ended early, if it did.
+struct Tally {
+    decoded: usize,
+    bad: usize,
+    declared_frames: Option<u64>,
+    cut_short: Option<String>,
+}
+
+/// Refuses a stream that decoded nothing, has no rate, is shorter than its header says, or lost
+/// more than 1 packet in 20.
+fn check_complete(path: &Path, mono: &[f32], rate: u32, t: Tally) -> Result<(), AudioError> {
+    let corrupt = |reason: String| Err(AudioError::Corrupt { path: path.into(), reason });
+    if t.decoded == 0 {
+        return corrupt(format!("none of {} packets decoded", t.bad));
+    }
+    if rate == 0 {
+        return Err(AudioError::Format { path: path.into(), reason: "unknown sample rate".into() });
+    }
+    let mut cut_short = t.cut_short;
+    // The container says how long the stream is (wav data chunk, mp3 Xing/LAME header, flac
+    // STREAMINFO): decoding much less than that means the file was truncated.
+    if let Some(n) = t.declared_frames.filter(|&n| n > 0) {
+        if (mono.len() as f64) < 0.98 * n as f64 - rate as f64 * 0.1 {
+            cut_short = Some(format!("decoded {:.1} s of the {:.1} s the header declares", mono.len() as f64 / rate as f64, n as f64 / rate as f64));
+        }
+    }
+    if let Some(reason) = cut_short {
+        return corrupt(format!("truncated: {reason}"));
+    }
+    if t.bad > 0 && t.bad * 20 > t.decoded {
+        return corrupt(format!("{} of {} packets failed to decode", t.bad, t.bad + t.decoded));
+    }
+    Ok(())
+}
+
 fn decode_symphonia(path: &Path, ext: &str) -> Result<Audio, AudioError> {
     let file = File::open(path).map_err(|e| AudioError::Open { path: path.into(), source: e })?;
     let mss = MediaSourceStream::new(Box::new(file), Default::default());
@@ -119,16 +165,7 @@ fn decode_symphonia(path: &Path, ext: &str) -> Result<Audio, AudioError> {
                 decoded_packets += 1;
                 rate = check_rate(path, buf.spec().rate())?;
                 buf.copy_to_vecs_planar::<f32>(&mut planes);
-                let n = buf.frames();
-                let ch = planes.len().max(1);
-                mono.reserve(n);
-                for i in 0..n {
-                    let mut s = 0.0f32;
-                    for p in planes.iter() {
-                        s += p.get(i).copied().unwrap_or(0.0);
-                    }
-                    mono.push(s / ch as f32);
-                }
+                mix_down(&planes, buf.frames(), &mut mono);
             }
             Err(SymError::DecodeError(_)) | Err(SymError::IoError(_)) => {
                 bad_packets += 1;
@@ -136,32 +173,7 @@ fn decode_symphonia(path: &Path, ext: &str) -> Result<Audio, AudioError> {
             Err(e) => return Err(AudioError::Corrupt { path: path.into(), reason: e.to_string() }),
         }
     }
-    if decoded_packets == 0 {
-        return Err(AudioError::Corrupt {
-            path: path.into(),
-            reason: format!("none of {bad_packets} packets decoded"),
-        });
-    }
-    if rate == 0 {
-        return Err(fmt_err("unknown sample rate".into()));
-    }
-    // The container says how long the stream is (wav data chunk, mp3 Xing/LAME header, flac
-    // STREAMINFO): decoding much less than that means the file was truncated.
-    if let Some(n) = declared_frames.filter(|&n| n > 0) {
-        if (mono.len() as f64) < 0.98 * n as f64 - rate as f64 * 0.1 {
-            cut_short = Some(format!(
-                "decoded {:.1} s of the {:.1} s the header declares",
-                mono.len() as f64 / rate as f64,
-                n as f64 / rate as f64
-            ));
-        }
-    }
-    if let Some(reason) = cut_short {
-        return Err(AudioError::Corrupt { path: path.into(), reason: format!("truncated: {reason}") });
-    }
-    if bad_packets > 0 && bad_packets * 20 > decoded_packets {
-        return Err(AudioError::Corrupt { path: path.into(), reason: format!("{bad_packets} of {} packets failed to decode", bad_packets + decoded_packets) });
-    }
+    check_complete(path, &mono, rate, Tally { decoded: decoded_packets, bad: bad_packets, declared_frames, cut_short })?;
     Ok(Audio { samples: mono, sample_rate: rate, path: path.into() })
 }
 

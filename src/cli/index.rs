@@ -132,9 +132,16 @@ fn build(a: BuildArgs) -> anyhow::Result<ExitCode> {
     for e in &failed {
         eprintln!("choreo: warning: skipped: {e}");
     }
-    eprintln!("embedding the fragments of {} dances", c.dances.len());
-    let emb = model::embed_corpus(&c, &enc, &card)?;
-    let m = IndexBuilder { params, force: a.force }.build(&emb, &a.model, &a.out).map_err(|e| force_hint(e.into()))?;
+    // A spinner, cleared on success and failure alike: an error is the only line left.
+    let pb = indicatif::ProgressBar::new_spinner();
+    pb.enable_steady_tick(std::time::Duration::from_millis(200));
+    pb.set_message(format!("embedding the fragments of {} dances", c.dances.len()));
+    let built = model::embed_corpus(&c, &enc, &card).map_err(anyhow::Error::from).and_then(|emb| {
+        pb.set_message(format!("building the graph of {} fragments", emb.fragments.len()));
+        IndexBuilder { params, force: a.force }.build(&emb, &a.model, &a.out).map_err(|e| force_hint(e.into()))
+    });
+    pb.finish_and_clear();
+    let m = built?;
     println!("{}: {} fragments from {} dances in {:.1} s", a.out.display(), m.fragments, m.dances, t0.elapsed().as_secs_f64());
     Ok(ExitCode::SUCCESS)
 }

@@ -174,14 +174,12 @@ pub fn load_dance(dir: &Path, fps: f64) -> Result<(Sequence, Tang2018Meta), Pose
     Ok((super::normalize::resample(&seq, fps), meta))
 }
 
-/// Projects 3-D Tang2018 frames to COCO-18 on the canvas (at the source frame rate).
-pub fn project(joints: &[[V3; 23]], centers: &[V3]) -> (Vec<Frame>, Tang2018Meta) {
-    let up: V3 = [0.0, 1.0, 0.0];
-    // Facing from the feet: heel → toe of both feet.
+/// Which side of the skeleton is the anatomical right: side B (joints 12–20) when, facing the
+/// way the feet point (heel → toe), B lies to the right of A in most frames. Returns that and the
+/// fraction of frames that agree.
+fn body_sides(joints: &[[V3; 23]]) -> (bool, f64) {
     let foot_forward = |s: &[V3; 23]| horiz_unit(add(sub(s[10], s[11]), sub(s[19], s[20])));
-    let mut agree = 0usize;
-    let mut votes = 0usize;
-    let mut score = 0.0;
+    let (mut agree, mut votes, mut score) = (0usize, 0usize, 0.0);
     for s in joints {
         if let Some(f) = foot_forward(s) {
             let d = dot(sub(s[12], s[3]), right_of(f));
@@ -194,6 +192,13 @@ pub fn project(joints: &[[V3; 23]], centers: &[V3]) -> (Vec<Frame>, Tang2018Meta
     }
     let right_is_b = score >= 0.0;
     let side_agreement = if votes == 0 { 0.0 } else if right_is_b { agree as f64 / votes as f64 } else { 1.0 - agree as f64 / votes as f64 };
+    (right_is_b, side_agreement)
+}
+
+/// Projects 3-D Tang2018 frames to COCO-18 on the canvas (at the source frame rate).
+pub fn project(joints: &[[V3; 23]], centers: &[V3]) -> (Vec<Frame>, Tang2018Meta) {
+    let up: V3 = [0.0, 1.0, 0.0];
+    let (right_is_b, side_agreement) = body_sides(joints);
     // Indices of (shoulder, elbow, wrist, hip, knee, ankle) for right and left.
     let side_a = [3usize, 4, 5, 7, 8, 9];
     let side_b = [12usize, 13, 14, 16, 17, 18];

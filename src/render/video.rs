@@ -131,6 +131,31 @@ pub fn render_video_with(
     }
 }
 
+/// The ffmpeg command that reads raw RGB frames of `side`² at `fps` on stdin, muxes them with
+/// `song` (from `cfg.start`, padded) and writes an H.264 + AAC mp4 of `duration` seconds to `tmp`.
+fn encoder_command(song: &Path, tmp: &Path, side: u32, fps: f64, duration: f64, cfg: &RenderConfig) -> std::process::Command {
+    let size = format!("{0}x{0}", side);
+    let fps = format!("{fps}");
+    let mut cmd = crate::runtime::ffmpeg();
+    cmd.args(["-v", "error", "-nostdin", "-y"])
+        .args(["-f", "rawvideo", "-pix_fmt", "rgb24", "-s", &size, "-framerate", &fps, "-i", "-"]);
+    if cfg.start > 0.0 {
+        cmd.args(["-ss", &format!("{:.6}", cfg.start)]);
+    }
+    cmd.arg("-i").arg(song).args(["-map", "0:v:0", "-map", "1:a:0"]);
+    if side != cfg.size {
+        cmd.args(["-vf", &format!("scale={0}:{0}:flags=bicubic", cfg.size)]);
+    }
+    cmd.args(["-c:v", "libx264", "-preset", &cfg.preset, "-crf", &cfg.crf.to_string(), "-pix_fmt", "yuv420p"])
+        .args(["-c:a", "aac", "-b:a", "192k", "-af", "apad"])
+        .args(["-t", &format!("{duration:.6}"), "-movflags", "+faststart", "-f", "mp4"])
+        .arg(tmp)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    cmd
+}
+
 fn encode(
     seq: &Sequence,
     song: &Path,
@@ -147,28 +172,7 @@ fn encode(
         Some(g) => (g.resolution(cfg.size), g.batch()),
         None => (cfg.size, 1),
     };
-    let size = format!("{0}x{0}", side);
-    let fps = format!("{}", seq.fps);
-    let mut cmd = crate::runtime::ffmpeg();
-    cmd.args(["-v", "error", "-nostdin", "-y"])
-        .args(["-f", "rawvideo", "-pix_fmt", "rgb24", "-s", &size, "-framerate", &fps, "-i", "-"]);
-    if cfg.start > 0.0 {
-        cmd.args(["-ss", &format!("{:.6}", cfg.start)]);
-    }
-    cmd.arg("-i")
-        .arg(song)
-        .args(["-map", "0:v:0", "-map", "1:a:0"]);
-    if side != cfg.size {
-        cmd.args(["-vf", &format!("scale={0}:{0}:flags=bicubic", cfg.size)]);
-    }
-    cmd
-        .args(["-c:v", "libx264", "-preset", &cfg.preset, "-crf", &cfg.crf.to_string(), "-pix_fmt", "yuv420p"])
-        .args(["-c:a", "aac", "-b:a", "192k", "-af", "apad"])
-        .args(["-t", &format!("{duration:.6}"), "-movflags", "+faststart", "-f", "mp4"])
-        .arg(tmp)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
+    let mut cmd = encoder_command(song, tmp, side, seq.fps, duration, cfg);
     let mut child = cmd.spawn().map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied => {
             RenderError::ToolMissing { path: out.into(), program: "ffmpeg".into() }

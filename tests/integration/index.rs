@@ -15,16 +15,18 @@ use super::util::*;
 fn fixture() -> Option<&'static PathBuf> {
     static F: OnceLock<Option<PathBuf>> = OnceLock::new();
     F.get_or_init(|| {
-        let dir = tempfile::tempdir().ok()?.keep();
+        // A missing ../shared is None (a failure under CI, see `require`); anything else that
+        // goes wrong here is a real failure, not a skip.
+        let dir = tempfile::tempdir().expect("temp folder").keep();
         for (corpus, dances) in [("a", &["DANCE_C_2", "DANCE_C_4", "DANCE_R_2"][..]), ("b", &["DANCE_R_3"][..])] {
-            std::fs::create_dir_all(dir.join(corpus)).ok()?;
+            std::fs::create_dir_all(dir.join(corpus)).expect("corpus folder");
             for d in dances {
-                std::os::unix::fs::symlink(tang(d)?, dir.join(corpus).join(d)).ok()?;
+                std::os::unix::fs::symlink(tang(d)?, dir.join(corpus).join(d)).expect("symlink");
             }
         }
-        let (c, _) = corpus::load(&dir.join("a"), &CorpusConfig::default()).ok()?;
-        let (t, report) = model::train(&c, &TrainConfig { epochs: 1, batch: 16, ..TrainConfig::default() }, &mut |_| {}).ok()?;
-        model::store::save(&dir.join("enc.safetensors"), &t, &report.card).ok()?;
+        let (c, _) = corpus::load(&dir.join("a"), &CorpusConfig::default()).expect("fixture corpus loads");
+        let (t, report) = model::train(&c, &TrainConfig { epochs: 1, batch: 16, ..TrainConfig::default() }, &mut |_| {}).expect("fixture encoder trains");
+        model::store::save(&dir.join("enc.safetensors"), &t, &report.card).expect("fixture encoder saves");
         Some(dir)
     })
     .as_ref()
