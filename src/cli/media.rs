@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::bail;
+use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
 
 use choreo::audio::{self, BeatConfig, BeatMethod, MfccConfig};
@@ -123,6 +123,7 @@ pub fn poses(a: PosesArgs) -> anyhow::Result<ExitCode> {
     let fps = super::check_fps(a.fps)?;
     let seq = if let Some(dir) = &a.input.openpose_dir {
         let size = a.source_size.map(|s| (s.width, s.height));
+        format::check_fps(dir, a.source_fps).context("--source-fps")?;
         let raw = openpose::read_dir(dir, a.source_fps, size)?;
         normalize::resample(&normalize::fit_canvas(&raw, choreo::pose::CANVAS), fps)
     } else if let Some(dir) = &a.input.tang2018 {
