@@ -2,11 +2,6 @@
 
 use serde::{Deserialize, Serialize};
 
-/// A time in seconds.
-#[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Default, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct Seconds(pub f64);
-
 /// Index of a frame at the working frame rate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
 #[serde(transparent)]

@@ -20,11 +20,11 @@ fn annotations(wav: &Path) -> Vec<f64> {
 }
 
 fn dp() -> BeatConfig {
-    BeatConfig::default()
+    BeatConfig::with_method(BeatMethod::Dp)
 }
 
 fn aubio(onset: &str) -> BeatConfig {
-    BeatConfig { method: BeatMethod::Aubio { onset: onset.into() } }
+    BeatConfig::with_method(BeatMethod::Aubio { onset: onset.into() })
 }
 
 fn synth(samples: Vec<f32>, sample_rate: u32) -> Audio {
@@ -146,7 +146,7 @@ fn silence_gives_no_beats() {
     let audio = synth(vec![0.0; 10 * 44100], 44100);
     for cfg in [dp(), aubio("specflux")] {
         let b = detect_beats(&audio, &cfg).expect("silence is not an error");
-        assert_eq!(b, Beats { bpm: 0.0, beats: vec![] });
+        assert_eq!((b.bpm, b.beats.len()), (0.0, 0));
     }
     // Below the -90 dBFS silence gate too.
     let hiss: Vec<f32> = (0..10 * 22050).map(|i| if i % 2 == 0 { 1e-5 } else { -1e-5 }).collect();
@@ -223,7 +223,7 @@ fn aubio_on_the_waltz() {
         assert!(b.beats.len() as f64 >= 0.6 * expected && b.beats.len() as f64 <= 1.2 * expected);
     }
     // The default onset function does better than chance.
-    let b = detect_beats(&audio, &BeatConfig { method: "aubio".parse().expect("parse") }).expect("aubio");
+    let b = detect_beats(&audio, &BeatConfig::with_method("aubio".parse().expect("parse"))).expect("aubio");
     assert!(f_measure(&b.beats, &ann, F_MEASURE_TOLERANCE) >= 0.5);
 }
 

@@ -1,8 +1,20 @@
 //! Beat tracking: beat times (seconds) and a tempo (BPM) for a decoded song.
 //!
-//! Two trackers, picked by [`BeatMethod`]:
+//! Three trackers, picked by [`BeatMethod`]:
 //!
-//! * [`BeatMethod::Dp`] (the default): an offline tracker after Ellis (2007), "Beat tracking by
+//! * [`BeatMethod::BeatNet`] (the default): BeatNet's beat/downbeat networks (Heydari et al.,
+//!   ISMIR 2021; CC-BY-4.0 weights from the `BeatNet==1.1.3` wheel, the three published models
+//!   averaged in one ONNX graph, `models/beatnet.onnx`, see `models/beatnet.md`) run by ONNX
+//!   Runtime ([`super::beatnet`]) on madmom's log-filtered spectrogram ([`super::logspec`], the
+//!   song resampled to 22.05 kHz), then decoded by madmom's beat DBN written in Rust
+//!   ([`super::dbn`], default settings: 55–215 BPM, λ 100, observation λ 16). The beat
+//!   activation is P(beat) + P(downbeat). Downbeats and meter come from P(downbeat) at the
+//!   decoded beats ([`meter`]); the tempo curve from the DBN's state at each beat. Songs under
+//!   [`BEATNET_MIN_S`] fall back to `dp` with a warning. Chosen by measurement on the 16 tuning
+//!   files of `beats-dev` (`tools/bench/beats.sh`, figures in the README): mean F 0.986
+//!   against dp's 0.715; each network alone gave 0.825 / 0.939 / 0.899 (madmom's DBN in Python).
+//!
+//! * [`BeatMethod::Dp`]: an offline tracker after Ellis (2007), "Beat tracking by
 //!   dynamic programming", written here from scratch in the style of librosa's `beat_track`:
 //!   1. **Onset strength.** The song is analysed at its own sample rate on a fixed time grid:
 //!      hop = 512/22050 s (23.2 ms, ≈ 43 frames/s), Hann window of 4 hops (92.9 ms), centred
@@ -43,7 +55,7 @@
 //!   kept: it drops beats that fall in a hop under -90 dB, so bare clicks in digital silence lose
 //!   most of their beats. Its BPM is the median inter-beat interval of what it returns.
 //!
-//! ## Measured choice
+//! ## Measured choice between dp and aubio (before BeatNet)
 //!
 //! F-measure (±70 ms, each annotation used once, [`f_measure`]) on the annotated clips in
 //! `shared/data/beats` (waltz 44.1 kHz 32 s, country 22.05 kHz 30 s, madmom sample 44.1 kHz
@@ -80,11 +92,18 @@ use rustfft::num_complex::Complex;
 use rustfft::{Fft, FftPlanner};
 use serde::Serialize;
 
+use std::path::{Path, PathBuf};
+
+use super::beatnet::{self, BeatNet};
+use super::dbn::{self, DbnConfig};
+use super::logspec;
 use super::{Audio, AudioError};
 
 /// Which tracker to run.
 #[derive(Debug, Clone, PartialEq)]
 pub enum BeatMethod {
+    /// BeatNet's network (ONNX) on madmom's features, decoded by a DBN (the default).
+    BeatNet,
     /// Offline: onset-strength envelope + tempo estimate + dynamic programming (Ellis 2007).
     Dp,
     /// aubio's real-time tracker with the named onset function ("specflux", "hfc", "complex", ...).
@@ -110,6 +129,9 @@ impl FromStr for BeatMethod {
         if s.eq_ignore_ascii_case("dp") {
             return Ok(BeatMethod::Dp);
         }
+        if s.eq_ignore_ascii_case("beatnet") {
+            return Ok(BeatMethod::BeatNet);
+        }
         let onset = if s.eq_ignore_ascii_case("aubio") {
             Some(DEFAULT_AUBIO_ONSET.to_string())
         } else {
@@ -123,7 +145,7 @@ impl FromStr for BeatMethod {
                 Ok(BeatMethod::Aubio { onset })
             }
             None => Err(format!(
-                "unknown beat method '{s}': expected 'dp', 'aubio' or 'aubio:ONSET' with ONSET one of {}",
+                "unknown beat method '{s}': expected 'beatnet', 'dp', 'aubio' or 'aubio:ONSET' with ONSET one of {}",
                 AUBIO_ONSETS.join(", ")
             )),
         }
@@ -133,6 +155,7 @@ impl FromStr for BeatMethod {
 impl fmt::Display for BeatMethod {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            BeatMethod::BeatNet => f.write_str("beatnet"),
             BeatMethod::Dp => f.write_str("dp"),
             BeatMethod::Aubio { onset } => write!(f, "aubio:{onset}"),
         }
@@ -150,11 +173,22 @@ fn check_onset(onset: &str) -> Result<(), String> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct BeatConfig {
     pub method: BeatMethod,
+    /// BeatNet's ONNX file; `None`: [`beatnet::default_model`].
+    pub model: Option<PathBuf>,
+    /// The DBN decoder's settings (BeatNet only).
+    pub dbn: DbnConfig,
 }
 
 impl Default for BeatConfig {
     fn default() -> Self {
-        BeatConfig { method: BeatMethod::Dp }
+        BeatConfig { method: BeatMethod::BeatNet, model: None, dbn: DbnConfig::default() }
+    }
+}
+
+impl BeatConfig {
+    /// The default settings with another method.
+    pub fn with_method(method: BeatMethod) -> Self {
+        BeatConfig { method, ..BeatConfig::default() }
     }
 }
 
@@ -163,13 +197,41 @@ impl Default for BeatConfig {
 pub struct Beats {
     pub bpm: f64,
     pub beats: Vec<f64>,
+    /// The tempo curve where the tracker has one (BeatNet's DBN): `[time s, BPM]` at each beat,
+    /// the tempo of the decoder's state there.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tempo: Vec<[f64; 2]>,
+    /// The first beat of each bar, where the tracker tells them (BeatNet; see [`meter`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub downbeats: Vec<f64>,
+    /// Beats per bar (the meter) with `downbeats`; 0 when unknown.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub beats_per_bar: usize,
+    /// Which tracker produced the beats (`beatnet`, or `dp` where BeatNet fell back to it).
+    #[serde(skip)]
+    pub method: String,
+    /// Things the caller should tell the user (e.g. a fallback to another tracker).
+    #[serde(skip)]
+    pub warnings: Vec<String>,
 }
 
 impl Beats {
     fn none() -> Self {
-        Beats { bpm: 0.0, beats: vec![] }
+        Beats::plain(0.0, vec![])
+    }
+
+    fn plain(bpm: f64, beats: Vec<f64>) -> Self {
+        Beats { bpm, beats, tempo: vec![], downbeats: vec![], beats_per_bar: 0, method: String::new(), warnings: vec![] }
     }
 }
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+/// Songs shorter than this are too short for the beat network and the DBN (under two beats
+/// at its slowest tempo): BeatNet falls back to the dp tracker with a warning.
+pub const BEATNET_MIN_S: f64 = 3.0;
 
 /// Audio shorter than this gives no beats.
 const MIN_DURATION_S: f64 = 1.0;
@@ -189,10 +251,116 @@ pub fn detect_beats(audio: &Audio, cfg: &BeatConfig) -> Result<Beats, AudioError
     if audio.is_silent() || audio.duration_secs() < MIN_DURATION_S {
         return Ok(Beats::none());
     }
-    match &cfg.method {
-        BeatMethod::Dp => Ok(dp::track(&audio.samples, audio.sample_rate)),
-        BeatMethod::Aubio { onset } => aubio_track(&audio.samples, audio.sample_rate, onset).map_err(invalid),
+    let mut b = match &cfg.method {
+        BeatMethod::BeatNet if audio.duration_secs() < BEATNET_MIN_S => {
+            let mut b = dp::track(&audio.samples, audio.sample_rate);
+            b.warnings.push(format!(
+                "{}: {:.1} s is too short for the beat network (needs {BEATNET_MIN_S} s): used the dp tracker",
+                audio.path.display(),
+                audio.duration_secs()
+            ));
+            b.method = "dp".into();
+            return Ok(b);
+        }
+        BeatMethod::BeatNet => {
+            let (lo, hi) = (super::decode::SAMPLE_RATE_MIN, super::decode::SAMPLE_RATE_MAX);
+            if !(lo..=hi).contains(&audio.sample_rate) {
+                return Err(invalid(format!("sample rate {} Hz is out of range ({lo}..={hi} Hz)", audio.sample_rate)));
+            }
+            let model = cfg.model.clone().unwrap_or_else(beatnet::default_model);
+            // Loaded networks are kept for the next song (eval runs the tracker per song); one in
+            // use is taken out of the pool, so calls on several threads do not wait for each other.
+            static POOL: std::sync::Mutex<Vec<BeatNet>> = std::sync::Mutex::new(Vec::new());
+            let taken = {
+                let mut pool = POOL.lock().unwrap_or_else(|e| e.into_inner());
+                pool.iter().position(|n| n.model() == model).map(|i| pool.swap_remove(i))
+            };
+            let mut net = match taken {
+                Some(n) => n,
+                None => BeatNet::load(&model)?,
+            };
+            let b = beatnet_track(audio, &mut net, &cfg.dbn);
+            POOL.lock().unwrap_or_else(|e| e.into_inner()).push(net);
+            b?
+        }
+        BeatMethod::Dp => dp::track(&audio.samples, audio.sample_rate),
+        BeatMethod::Aubio { onset } => aubio_track(&audio.samples, audio.sample_rate, onset).map_err(invalid)?,
+    };
+    b.method = cfg.method.to_string();
+    Ok(b)
+}
+
+/// The beat activation (beat + downbeat probability, 50 frames/s) BeatNet gives `audio`.
+pub fn beatnet_activation(audio: &Audio, net: &mut BeatNet) -> Result<Vec<f32>, AudioError> {
+    Ok(beatnet_activations(audio, net)?.iter().map(|r| r[0] + r[1]).collect())
+}
+
+/// BeatNet's per-frame (beat, downbeat, no beat) probabilities for `audio`, 50 frames/s.
+pub fn beatnet_activations(audio: &Audio, net: &mut BeatNet) -> Result<Vec<[f32; 3]>, AudioError> {
+    let x = logspec::resample(&audio.samples, audio.sample_rate, logspec::SAMPLE_RATE);
+    let feats = logspec::features(&x);
+    let frames = feats.len() / logspec::DIM;
+    net.activations(&feats, frames)
+}
+
+/// BeatNet + DBN on `audio` with an already loaded network.
+pub fn beatnet_track(audio: &Audio, net: &mut BeatNet, dbn_cfg: &DbnConfig) -> Result<Beats, AudioError> {
+    let rows = beatnet_activations(audio, net)?;
+    let act: Vec<f32> = rows.iter().map(|r| r[0] + r[1]).collect();
+    let d = dbn::decode(&act, dbn_cfg);
+    let beats: Vec<f64> = d.beats.iter().map(|&f| f as f64 / dbn_cfg.fps).collect();
+    let tempo: Vec<[f64; 2]> = beats.iter().zip(&d.intervals).map(|(&t, &i)| [t, 60.0 * dbn_cfg.fps / i as f64]).collect();
+    let bpm = median_interval(&beats).map(|p| 60.0 / p).unwrap_or(0.0);
+    let down: Vec<f32> = rows.iter().map(|r| r[1]).collect();
+    let (beats_per_bar, downbeats) = match meter(&d.beats, &down) {
+        Some((m, phase)) => (m, beats.iter().skip(phase).step_by(m).copied().collect()),
+        None => (0, vec![]),
+    };
+    Ok(Beats { bpm, beats, tempo, downbeats, beats_per_bar, method: String::new(), warnings: vec![] })
+}
+
+/// Meters [`meter`] chooses between (beats per bar).
+pub const METERS: [usize; 3] = [2, 3, 4];
+
+/// Beats per bar and the index of the first downbeat, from the network's downbeat probability
+/// at the beats (its maximum within ±2 frames of each beat frame): for each meter `m` of
+/// [`METERS`] and phase `p < m`, the mean probability at beats `p, p+m, p+2m, ...` less the
+/// mean at the other beats; the best contrast wins (ties: the smaller meter). A beat-synchronous
+/// choice over the decoded beats, not madmom's bar-pointer DBN. `None` with fewer than two bars
+/// of the largest meter or no contrast above 0.1.
+pub fn meter(beat_frames: &[usize], down: &[f32]) -> Option<(usize, usize)> {
+    let m_max = *METERS.iter().max()?;
+    if beat_frames.len() < 2 * m_max || down.is_empty() {
+        return None;
     }
+    let at: Vec<f64> = beat_frames
+        .iter()
+        .map(|&f| {
+            let lo = f.saturating_sub(2);
+            let hi = (f + 2).min(down.len() - 1);
+            down[lo.min(hi)..=hi].iter().copied().filter(|v| v.is_finite()).fold(0f32, f32::max) as f64
+        })
+        .collect();
+    let mut best: Option<(f64, usize, usize)> = None;
+    for &m in &METERS {
+        for p in 0..m {
+            let (mut on, mut n_on, mut off, mut n_off) = (0.0, 0usize, 0.0, 0usize);
+            for (k, v) in at.iter().enumerate() {
+                if k % m == p {
+                    on += v;
+                    n_on += 1;
+                } else {
+                    off += v;
+                    n_off += 1;
+                }
+            }
+            let c = on / n_on as f64 - off / n_off.max(1) as f64;
+            if best.is_none_or(|(bc, _, _)| c > bc + 1e-12) {
+                best = Some((c, m, p));
+            }
+        }
+    }
+    best.filter(|(c, _, _)| *c > 0.1).map(|(_, m, p)| (m, p))
 }
 
 /// The onset-strength envelope the dp tracker follows, and its frame rate (envelope values per
@@ -243,6 +411,62 @@ pub fn f_measure(detected: &[f64], annotated: &[f64], tol: f64) -> f64 {
     2.0 * p * r / (p + r)
 }
 
+/// Reads a user's beat file for a song of `song_secs` seconds: either one time (seconds) per line
+/// (anything after the first whitespace-separated field is ignored; blank lines and `#` comments
+/// are allowed) or the JSON that `choreo beats --json` prints (`{"beats": [..], ..}`). Rejects,
+/// with a one-line error naming the file: an unreadable or empty file, a line that does not
+/// start with a number, NaN or infinite times, negative times, times that do not strictly
+/// increase, no beats at all, and beats past the song's end.
+pub fn read_beats_file(path: &Path, song_secs: f64) -> Result<Vec<f64>, AudioError> {
+    let bad = |reason: String| AudioError::Invalid { path: path.to_path_buf(), reason: format!("beat file: {reason}") };
+    let bytes = std::fs::read(path).map_err(|source| AudioError::Open { path: path.to_path_buf(), source })?;
+    let text = String::from_utf8(bytes).map_err(|_| bad("not UTF-8 text".into()))?;
+    let trimmed = text.trim_start();
+    // (line number or 0 for JSON, time)
+    let times: Vec<(usize, f64)> = if trimmed.starts_with('{') {
+        #[derive(serde::Deserialize)]
+        struct BeatsJson {
+            beats: Vec<Option<f64>>,
+        }
+        let j: BeatsJson = serde_json::from_str(trimmed).map_err(|e| bad(format!("not valid beats JSON ({e})")))?;
+        j.beats
+            .into_iter()
+            .enumerate()
+            .map(|(i, t)| t.map(|t| (i + 1, t)).ok_or_else(|| bad(format!("beat {} is null (NaN?)", i + 1))))
+            .collect::<Result<_, _>>()?
+    } else {
+        let mut v = Vec::new();
+        for (i, line) in text.lines().enumerate() {
+            let l = line.split('#').next().unwrap_or("").trim();
+            let Some(first) = l.split_whitespace().next() else { continue };
+            let t: f64 = first.parse().map_err(|_| bad(format!("line {}: '{}' is not a time in seconds", i + 1, first.chars().take(40).collect::<String>())))?;
+            v.push((i + 1, t));
+        }
+        v
+    };
+    let what = if trimmed.starts_with('{') { "beat" } else { "line" };
+    if times.is_empty() {
+        return Err(bad("no beat times in it".into()));
+    }
+    let mut prev = f64::NEG_INFINITY;
+    for &(n, t) in &times {
+        if !t.is_finite() {
+            return Err(bad(format!("{what} {n}: {t} is not a finite time")));
+        }
+        if t < 0.0 {
+            return Err(bad(format!("{what} {n}: negative time {t}")));
+        }
+        if t <= prev {
+            return Err(bad(format!("{what} {n}: {t} s does not come after the previous beat ({prev} s): times must increase")));
+        }
+        if song_secs.is_finite() && t > song_secs {
+            return Err(bad(format!("{what} {n}: {t} s is past the song's end ({song_secs:.3} s)")));
+        }
+        prev = t;
+    }
+    Ok(times.into_iter().map(|(_, t)| t).collect())
+}
+
 /// Reads a beat annotation file's text: the first number of each line; blank lines, `#`
 /// comments and lines that do not start with a number are skipped. Handles "time", "time
 /// bar-position" and "time beat-in-bar" formats.
@@ -286,7 +510,7 @@ fn aubio_track(samples: &[f32], sr: u32, onset: &str) -> Result<Beats, String> {
         _ if !beats.is_empty() => tempo.get_bpm() as f64,
         _ => 0.0,
     };
-    Ok(Beats { bpm: if bpm.is_finite() { bpm } else { 0.0 }, beats })
+    Ok(Beats::plain(if bpm.is_finite() { bpm } else { 0.0 }, beats))
 }
 
 fn median_interval(beats: &[f64]) -> Option<f64> {
@@ -349,7 +573,7 @@ mod dp {
         if frames.is_empty() || !bpm.is_finite() {
             return Beats::none();
         }
-        Beats { bpm, beats: frames.into_iter().map(|f| f / frame_rate).collect() }
+        Beats::plain(bpm, frames.into_iter().map(|f| f / frame_rate).collect())
     }
 
     /// Periodic Hann window (scipy `get_window('hann', n, fftbins=True)`).
@@ -702,6 +926,83 @@ mod dp {
                 f as f64
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod meter_tests {
+    use super::*;
+
+    #[test]
+    fn picks_the_bar_length_and_phase_of_the_strong_beats() {
+        let frames: Vec<usize> = (0..24).map(|k| 10 + 25 * k).collect();
+        for (m, p) in [(3, 1), (4, 2), (2, 0)] {
+            let mut down = vec![0.05f32; 700];
+            for (k, &f) in frames.iter().enumerate() {
+                if k % m == p {
+                    down[f + 1] = 0.8;
+                }
+            }
+            assert_eq!(meter(&frames, &down), Some((m, p)));
+        }
+        // no contrast, too few beats
+        assert_eq!(meter(&frames, &[0.3; 700]), None);
+        assert_eq!(meter(&frames[..7], &[0.3; 700]), None);
+        assert_eq!(meter(&frames, &[]), None);
+    }
+}
+
+#[cfg(test)]
+mod read_beats_file_tests {
+    use super::*;
+
+    fn write(text: &str) -> (tempfile::TempDir, PathBuf) {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("song.beats");
+        std::fs::write(&p, text).unwrap();
+        (d, p)
+    }
+
+    fn err(text: &str, song: f64) -> String {
+        let (_d, p) = write(text);
+        let e = read_beats_file(&p, song).expect_err(text).to_string();
+        assert!(e.contains(&p.display().to_string()) && !e.contains('\n'), "{e}");
+        e
+    }
+
+    #[test]
+    fn reads_plain_lines_with_comments_and_extra_columns() {
+        let (_d, p) = write("# beats\n0.5 1\n\n1.0\t2 extra\n1.5   # third\n");
+        assert_eq!(read_beats_file(&p, 10.0).unwrap(), vec![0.5, 1.0, 1.5]);
+    }
+
+    #[test]
+    fn reads_choreo_beats_json() {
+        let (_d, p) = write(r#"{"bpm":120.0,"beats":[0.5,1.0,1.5],"tempo":[[0.5,120.0]]}"#);
+        assert_eq!(read_beats_file(&p, 2.0).unwrap(), vec![0.5, 1.0, 1.5]);
+    }
+
+    #[test]
+    fn rejects_bad_files() {
+        assert!(err("", 10.0).contains("no beat times"));
+        assert!(err("# only a comment\n\n", 10.0).contains("no beat times"));
+        assert!(err(r#"{"beats":[]}"#, 10.0).contains("no beat times"));
+        assert!(err("1.0\n0.5\n", 10.0).contains("line 2") );
+        assert!(err("1.0\n1.0\n", 10.0).contains("must increase"));
+        assert!(err("-0.5\n1.0\n", 10.0).contains("negative"));
+        assert!(err("0.5\nNaN\n", 10.0).contains("not a finite time"));
+        assert!(err("0.5\ninf\n", 10.0).contains("not a finite time"));
+        assert!(err(r#"{"beats":[0.5,null]}"#, 10.0).contains("null"));
+        assert!(err("0.5\n11.0\n", 10.0).contains("past the song's end"));
+        assert!(err("0.5\nabc\n", 10.0).contains("line 2: 'abc'"));
+        assert!(err(r#"{"beats":"x"}"#, 10.0).contains("JSON"));
+        assert!(err(r#"{"beats":[2.0,1.0]}"#, 10.0).contains("beat 2"));
+    }
+
+    #[test]
+    fn missing_file_names_it() {
+        let e = read_beats_file(Path::new("/nonexistent/x.beats"), 10.0).unwrap_err().to_string();
+        assert!(e.contains("/nonexistent/x.beats") && !e.contains('\n'), "{e}");
     }
 }
 

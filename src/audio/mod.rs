@@ -1,12 +1,15 @@
 //! Audio stage: a song file in, [`Audio`] (mono f32 at the native rate), MFCC features and beat times out.
 
+pub mod beatnet;
 pub mod beats;
+pub mod dbn;
 pub mod decode;
+pub mod logspec;
 pub mod mfcc;
 
 use std::path::PathBuf;
 
-pub use beats::{detect_beats, BeatConfig, BeatMethod, Beats};
+pub use beats::{detect_beats, read_beats_file, BeatConfig, BeatMethod, Beats};
 pub use decode::decode;
 pub use mfcc::{mfcc, Mfcc, MfccConfig};
 
@@ -56,4 +59,7 @@ pub enum AudioError {
     FfmpegMissing { path: PathBuf },
     #[error("{}: {reason}", path.display())]
     Invalid { path: PathBuf, reason: String },
+    /// The beat model could not be loaded or run (the path is the model's).
+    #[error("{}: beat model: {reason}", path.display())]
+    Model { path: PathBuf, reason: String },
 }

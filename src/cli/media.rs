@@ -15,11 +15,12 @@ use choreo::units::DEFAULT_FPS;
 pub struct BeatsArgs {
     /// Song file (wav, mp3, ogg, flac; anything else through ffmpeg).
     pub song: PathBuf,
-    /// Print JSON {"bpm": .., "beats": [..]} instead of one time per line.
+    /// Print JSON {"bpm": .., "beats": [..], "tempo": [[time, bpm], ..]} instead of one time per line.
     #[arg(long)]
     pub json: bool,
-    /// Tracker: `dp` (offline dynamic programming, default) or `aubio:ONSET` (e.g. aubio:specflux).
-    #[arg(long, default_value = "dp")]
+    /// Tracker: `beatnet` (BeatNet network + DBN, default), `dp` (offline dynamic programming) or
+    /// `aubio:ONSET` (e.g. aubio:specflux).
+    #[arg(long, default_value = "beatnet")]
     pub method: String,
 }
 
@@ -28,9 +29,12 @@ pub fn parse_method(s: &str) -> anyhow::Result<BeatMethod> {
 }
 
 pub fn beats(a: BeatsArgs) -> anyhow::Result<ExitCode> {
-    let cfg = BeatConfig { method: parse_method(&a.method)? };
+    let cfg = BeatConfig::with_method(parse_method(&a.method)?);
     let song = audio::decode(&a.song)?;
     let b = audio::detect_beats(&song, &cfg)?;
+    for w in &b.warnings {
+        eprintln!("choreo: warning: {w}");
+    }
     if b.beats.is_empty() {
         eprintln!("choreo: warning: {}: no beats found (silent or arrhythmic audio)", a.song.display());
     }

@@ -1,9 +1,16 @@
 #!/usr/bin/env python3
-"""Beat-tracking F-measure: choreo (`CMD SONG --json --method M`) vs librosa.beat.beat_track.
+"""Beat-tracking bench: every tracker side by side in one run, mean F-measure (±70 ms) per set and
+wall time per minute of audio.
 
-F-measure as `choreo::audio::beats::f_measure`: a detection and an annotation match within
-±70 ms, each used once, F = 2PR/(P+R). librosa runs with its defaults (`librosa.load` resamples
-to 22.05 kHz) and, for reference, at the file's own rate ("librosa@sr").
+Trackers: choreo's `beatnet` (the default: BeatNet ONNX + Rust DBN), `dp`, `aubio` (wphase), all as
+whole `choreo beats SONG --json --method M` runs (decoding included); librosa's `beat_track` with its
+defaults (`librosa.load` at 22.05 kHz, load included); madmom's RNNBeatProcessor + DBNBeatTrackingProcessor
+where madmom is installed (its RNN weights are CC BY-NC-SA: benchmarked here, never shipped).
+
+Sets: `tuning` = the 16 beats-dev files the tracker may be tuned on, `report` = the 7 beats-dev files at
+positions 3, 6, 9, ... (1-based) of the sorted names, never tuned on; `clips` = the 3 clips of data/beats.
+F-measure as `choreo::audio::beats::f_measure`: a detection and an annotation match within ±70 ms,
+each used once, F = 2PR/(P+R).
 """
 import argparse
 import json
@@ -17,7 +24,6 @@ from pathlib import Path
 import numpy as np
 
 TOL = 0.07
-AUBIO = ["specflux", "hfc", "complex", "energy", "phase", "wphase", "kl", "mkl", "specdiff"]
 
 
 def annotations(path):
@@ -52,16 +58,16 @@ def f_measure(detected, annotated, tol=TOL):
     return 2 * p * r / (p + r)
 
 
-def find_beats(obj):
-    """The beat list and bpm in choreo's JSON, wherever the CLI nests them."""
-    if isinstance(obj, dict):
-        if isinstance(obj.get("beats"), list):
-            return [float(t) for t in obj["beats"]], float(obj.get("bpm", 0.0) or 0.0)
-        for v in obj.values():
-            found = find_beats(v)
-            if found:
-                return found
-    return None
+def songs_of(folder):
+    return sorted(p for p in Path(folder).iterdir() if p.suffix in (".wav", ".flac") and p.with_suffix(".beats").exists())
+
+
+def sets(shared, which):
+    dev = songs_of(Path(shared) / "beats-dev")
+    report = [s for i, s in enumerate(dev, 1) if i % 3 == 0]
+    tuning = [s for s in dev if s not in report]
+    all_sets = {"tuning": tuning, "report": report, "clips": songs_of(Path(shared) / "beats")}
+    return {k: all_sets[k] for k in which}
 
 
 def run_choreo(cmd, song, method):
@@ -71,64 +77,89 @@ def run_choreo(cmd, song, method):
     secs = time.perf_counter() - t
     if res.returncode != 0:
         sys.exit(f"{' '.join(args)} failed ({res.returncode}):\n{res.stderr}")
-    found = find_beats(json.loads(res.stdout))
-    if found is None:
-        sys.exit(f"no 'beats' list in the output of {' '.join(args)}:\n{res.stdout[:500]}")
-    return found[0], found[1], secs
+    return json.loads(res.stdout)["beats"], secs
 
 
-def run_librosa(song, sr):
+def run_librosa(song):
     import librosa
-
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        y, sr = librosa.load(str(song), sr=sr)
         t = time.perf_counter()
-        tempo, beats = librosa.beat.beat_track(y=y, sr=sr, units="time")
-        secs = time.perf_counter() - t
-    return list(map(float, beats)), float(np.atleast_1d(tempo)[0]), secs
+        y, sr = librosa.load(str(song), sr=22050)
+        _, beats = librosa.beat.beat_track(y=y, sr=sr, units="time")
+        return list(map(float, beats)), time.perf_counter() - t
+
+
+_MADMOM = {}
+
+
+def run_madmom(song):
+    from madmom.features.beats import DBNBeatTrackingProcessor, RNNBeatProcessor
+    if not _MADMOM:
+        _MADMOM["rnn"], _MADMOM["dbn"] = RNNBeatProcessor(), DBNBeatTrackingProcessor(fps=100)
+    import librosa
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t = time.perf_counter()
+        y, sr = librosa.load(str(song), sr=44100)
+        beats = _MADMOM["dbn"](_MADMOM["rnn"](y))
+        return list(map(float, beats)), time.perf_counter() - t
+
+
+def have(module):
+    try:
+        __import__(module)
+        return True
+    except Exception:
+        return False
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", required=True, help="folder of NAME.wav + NAME.beats")
+    ap.add_argument("--shared", required=True, help="the shared data folder (holding beats-dev/ and beats/)")
     ap.add_argument("--cmd", required=True, help="choreo beats command")
+    ap.add_argument("--sets", default="tuning,report,clips", help="comma-separated: tuning, report, clips")
+    ap.add_argument("--per-file", action="store_true", help="also print every file's F")
     args = ap.parse_args()
 
-    songs = sorted(p for p in Path(args.data).glob("*.wav") if p.with_suffix(".beats").exists())
-    if not songs:
-        sys.exit(f"no annotated .wav/.beats pairs in {args.data}")
-    methods = ["dp"] + [f"aubio:{o}" for o in AUBIO]
-    cols = methods + ["librosa", "librosa@sr"]
-    table, tempo_rows, secs = {}, [], {c: 0.0 for c in cols}
-    for song in songs:
-        ann = annotations(song.with_suffix(".beats"))
-        row, bpms = {}, {}
-        for m in methods:
-            beats, bpm, s = run_choreo(args.cmd, song, m)
-            row[m], bpms[m], secs[m] = f_measure(beats, ann), bpm, secs[m] + s
-        for c, sr in (("librosa", 22050), ("librosa@sr", None)):
-            beats, bpm, s = run_librosa(song, sr)
-            row[c], bpms[c], secs[c] = f_measure(beats, ann), bpm, secs[c] + s
-        table[song.stem] = row
-        ibi = np.median(np.diff(ann)) if len(ann) > 1 else float("nan")
-        tempo_rows.append((song.stem, 60.0 / ibi, bpms["dp"], bpms["aubio:wphase"], bpms["librosa"]))
-
-    short = [c.replace("aubio:", "") for c in cols]
-    w = max(len(s) for s in table) + 1
-    print(f"\nF-measure (±{TOL * 1000:.0f} ms); aubio columns are `--method aubio:ONSET`")
-    print(f"{'file':<{w}}" + "".join(f"{s:>11}" for s in short))
-    for name, row in table.items():
-        print(f"{name:<{w}}" + "".join(f"{row[c]:>11.3f}" for c in cols))
-    means = {c: float(np.mean([r[c] for r in table.values()])) for c in cols}
-    print(f"{'mean':<{w}}" + "".join(f"{means[c]:>11.3f}" for c in cols))
-    print(f"{'seconds':<{w}}" + "".join(f"{secs[c]:>11.2f}" for c in cols))
-    print("\n(seconds: choreo columns are whole process runs, decode included; librosa is beat_track only, its first call includes numba compilation)")
-    print(f"\n{'file':<{w}}{'annotated':>10}{'dp':>10}{'wphase':>10}{'librosa':>10}   (BPM)")
-    for name, *b in tempo_rows:
-        print(f"{name:<{w}}" + "".join(f"{x:>10.1f}" for x in b))
-    verdict = "≥" if means["dp"] >= means["librosa"] else "<"
-    print(f"\nmean F: dp {means['dp']:.3f} {verdict} librosa {means['librosa']:.3f} (librosa at native rate {means['librosa@sr']:.3f})")
+    trackers = [("beatnet", lambda s: run_choreo(args.cmd, s, "beatnet")),
+                ("dp", lambda s: run_choreo(args.cmd, s, "dp")),
+                ("aubio", lambda s: run_choreo(args.cmd, s, "aubio"))]
+    if have("librosa"):
+        trackers.append(("librosa", run_librosa))
+    if have("madmom") and have("librosa"):
+        trackers.append(("madmom", run_madmom))
+    names = [n for n, _ in trackers]
+    print("trackers:", ", ".join(names), "(librosa / madmom: not installed)" if len(names) < 5 else "")
+    secs = {n: 0.0 for n in names}
+    minutes = 0.0
+    summary = {}
+    for set_name, songs in sets(args.shared, args.sets.split(",")).items():
+        rows = {}
+        for song in songs:
+            ann = annotations(song.with_suffix(".beats"))
+            import soundfile
+            minutes += soundfile.info(str(song)).duration / 60.0
+            row = {}
+            for n, fn in trackers:
+                beats, s = fn(song)
+                row[n], secs[n] = f_measure(beats, ann), secs[n] + s
+            rows[song.stem] = row
+        summary[set_name] = {n: float(np.mean([r[n] for r in rows.values()])) for n in names}
+        if args.per_file:
+            w = max(len(s) for s in rows) + 1
+            print(f"\n{set_name}: F-measure (±{TOL * 1000:.0f} ms)")
+            print(f"{'file':<{w}}" + "".join(f"{n:>9}" for n in names))
+            for name, row in rows.items():
+                print(f"{name:<{w}}" + "".join(f"{row[n]:>9.3f}" for n in names))
+        summary[set_name]["_n"] = len(rows)
+    print(f"\nmean F-measure (±{TOL * 1000:.0f} ms), and wall seconds per minute of audio")
+    print(f"{'set':<16}" + "".join(f"{n:>9}" for n in names))
+    for set_name, m in summary.items():
+        print(f"{set_name + ' (' + str(m['_n']) + ')':<16}" + "".join(f"{m[n]:>9.3f}" for n in names))
+    print(f"{'s / min audio':<16}" + "".join(f"{secs[n] / minutes:>9.2f}" for n in names))
+    print("\n(choreo columns: whole process runs, decoding included; librosa and madmom: load at their rate + tracking,"
+          " in this Python process, librosa's first call includes numba compilation)")
 
 
 if __name__ == "__main__":
