@@ -20,6 +20,8 @@ pub struct DanceConfig {
     /// None: no alignment (`--no-align`).
     pub align: Option<AlignConfig>,
     pub beats: BeatConfig,
+    /// The user's own beat times (seconds from the song's start): they replace the tracker.
+    pub given_beats: Option<Vec<f64>>,
 }
 
 impl Default for DanceConfig {
@@ -30,6 +32,7 @@ impl Default for DanceConfig {
             select: SelectConfig::default(),
             align: Some(AlignConfig::default()),
             beats: BeatConfig::default(),
+            given_beats: None,
         }
     }
 }
@@ -71,7 +74,11 @@ pub fn choreograph(index: &Index, enc: &Encoders, card: &ModelCard, song: &Audio
     let mut warnings = Vec::new();
     let fps = index.manifest.fps;
     let frag = index.manifest.fragment_frames;
-    let beats = audio::detect_beats(song, &cfg.beats)?;
+    let beats = match &cfg.given_beats {
+        Some(b) => audio::Beats::given(b.clone()),
+        None => audio::detect_beats(song, &cfg.beats)?,
+    };
+    warnings.extend(beats.warnings.iter().cloned());
     if beats.beats.is_empty() {
         warnings.push(format!("{}: no beats found (silent or beatless): the dance is not aligned to the music in time", song.path.display()));
     }

@@ -216,6 +216,14 @@ pub struct Beats {
 }
 
 impl Beats {
+    /// The user's own beat times (seconds, increasing), with the tempo of their median interval.
+    pub fn given(beats: Vec<f64>) -> Self {
+        let mut d: Vec<f64> = beats.windows(2).map(|w| w[1] - w[0]).collect();
+        d.sort_by(f64::total_cmp);
+        let bpm = d.get(d.len() / 2).map(|i| 60.0 / i).unwrap_or(0.0);
+        Beats { method: "file".into(), ..Beats::plain(bpm, beats) }
+    }
+
     fn none() -> Self {
         Beats::plain(0.0, vec![])
     }

@@ -158,6 +158,10 @@ pub struct SourceFlags {
     /// The song (wav, mp3, ogg, flac; others through ffmpeg).
     #[arg(long)]
     pub song: PathBuf,
+    /// The song's beats from a file (one time in seconds per line, or `choreo beats --json`
+    /// output) instead of the beat tracker.
+    #[arg(long)]
+    pub beats: Option<PathBuf>,
     /// Index folder built by `choreo index build`.
     #[arg(long, default_value = "index/default")]
     pub index: PathBuf,
@@ -198,7 +202,7 @@ pub struct SourceFlags {
 }
 
 impl SourceFlags {
-    fn config(&self, index: &Index, align: Option<AlignConfig>) -> anyhow::Result<DanceConfig> {
+    fn config(&self, index: &Index, song: &audio::Audio, align: Option<AlignConfig>) -> anyhow::Result<DanceConfig> {
         if self.topk == 0 {
             bail!("--topk must be at least 1");
         }
@@ -231,6 +235,7 @@ impl SourceFlags {
             },
             align,
             beats: BeatConfig::default(),
+            given_beats: self.beats.as_deref().map(|p| audio::read_beats_file(p, song.duration_secs())).transpose()?,
         })
     }
 }
@@ -260,6 +265,10 @@ pub struct AlignArgs {
     /// Its song (for the beats).
     #[arg(long)]
     pub song: PathBuf,
+    /// The song's beats from a file (one time in seconds per line, or `choreo beats --json`
+    /// output) instead of the beat tracker.
+    #[arg(long)]
+    pub beats: Option<PathBuf>,
     #[arg(long)]
     pub out: PathBuf,
     #[command(flatten)]
@@ -372,7 +381,7 @@ pub fn dance(a: DanceArgs) -> anyhow::Result<ExitCode> {
     let align_cfg = if a.no_align { None } else { Some(a.align.config()?) };
     let t0 = Instant::now();
     let (index, enc, card, song) = load(&a.src)?;
-    let cfg = a.src.config(&index, align_cfg)?;
+    let cfg = a.src.config(&index, &song, align_cfg)?;
     let c = pipeline::choreograph(&index, &enc, &card, &song, &cfg)?;
     let secs = t0.elapsed().as_secs_f64();
     for w in &c.summary.warnings {
@@ -412,7 +421,13 @@ pub fn align_cmd(a: AlignArgs) -> anyhow::Result<ExitCode> {
     let cfg = a.align.config()?;
     let raw = format::read(&a.poses)?;
     let song = audio::decode(&a.song)?;
-    let beats = audio::detect_beats(&song, &BeatConfig::default())?;
+    let beats = match &a.beats {
+        Some(p) => audio::Beats::given(audio::read_beats_file(p, song.duration_secs())?),
+        None => audio::detect_beats(&song, &BeatConfig::default())?,
+    };
+    for w in &beats.warnings {
+        eprintln!("choreo: warning: {w}");
+    }
     if beats.beats.is_empty() {
         eprintln!("choreo: warning: {}: no beats found (silent or beatless): spatial alignment only", a.song.display());
     }
@@ -450,7 +465,7 @@ pub fn tune(a: TuneArgs) -> anyhow::Result<ExitCode> {
         bail!("the grid is empty: give at least one value for each of --wa, --wb, --wc, --pulse");
     }
     let (index, enc, card, song) = load(&a.src)?;
-    let cfg = a.src.config(&index, None)?;
+    let cfg = a.src.config(&index, &song, None)?;
     // Retrieval and selection once; alignment per setting.
     let c = pipeline::choreograph(&index, &enc, &card, &song, &cfg)?;
     for w in &c.summary.warnings {

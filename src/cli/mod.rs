@@ -49,13 +49,13 @@ pub enum Command {
     #[command(after_help = "Example:\n  choreo eval --poses dance.json --song song.mp3 --against ../shared/data/tang2018\n  choreo eval --corpus ../shared/data/tang2018   # every real dance against its own song, and the real-vs-real FID floor")]
     Eval(eval::EvalArgs),
     /// Choreograph a song: retrieve fragments from an index, choose a sequence, stitch, smooth the seams and put motion on the beats.
-    #[command(after_help = "Example:\n  choreo dance --song song.ogg --out dance.json\n  choreo dance --song song.ogg --out dance.mp4 --temperature 0.3 --seed 7\n  choreo dance --song song.ogg --select nearest --no-align --out raw.json   # DanceIt's greedy choice, unaligned\n  choreo dance --song song.ogg --segment beats --beat-event peak --wc 12 --out dance.json")]
+    #[command(after_help = "Example:\n  choreo dance --song song.ogg --out dance.json\n  choreo dance --song song.ogg --out dance.mp4 --seed 7\n  choreo dance --song song.ogg --beats song.beats --out dance.json   # your own beat times\n  choreo dance --song song.ogg --select nearest --no-align --out raw.json   # DanceIt's greedy choice, unaligned\n  choreo dance --song song.ogg --segment beats --beat-event peak --wc 12 --out dance.json")]
     Dance(dance::DanceArgs),
     /// Re-run only the alignment (spatial TSD, temporal beats) on a stitched dance.
-    #[command(after_help = "Example:\n  choreo dance --song song.ogg --no-align --out raw.json\n  choreo align --poses raw.json --song song.ogg --wa 8 --wb 24 --wc beat --out aligned.json")]
+    #[command(after_help = "Example:\n  choreo dance --song song.ogg --no-align --out raw.json\n  choreo align --poses raw.json --song song.ogg --wa 8 --wb 24 --wc beat --out aligned.json\n  choreo align --poses raw.json --song song.ogg --beats song.beats --out aligned.json")]
     Align(dance::AlignArgs),
     /// Try a grid of alignment windows on one song and print the figures, best first.
-    #[command(after_help = "Example:\n  choreo tune --song song.ogg --wa 4,8,16 --wb 16,24,48 --wc beat,12 --plot tune.svg\n  choreo tune --song song.ogg --beat-event stop,peak --spatial tsd,linear --json\n  choreo tune --song song.ogg --off-beat-stops smooth,keep --pulse 0,0.3,0.6")]
+    #[command(after_help = "Example:\n  choreo tune --song song.ogg --wa 4,8,16 --wb 16,24,48 --wc beat,12 --plot tune.svg\n  choreo tune --song song.ogg --beat-event stop,peak --spatial tsd,linear --json\n  choreo tune --song song.ogg --off-beat-stops smooth,keep --pulse 0,0.3,0.6\n  choreo tune --song song.ogg --beats song.beats --wa 4,8")]
     Tune(dance::TuneArgs),
     /// Build, inspect, merge and search fragment indexes.
     #[command(subcommand)]

@@ -122,12 +122,8 @@ pub struct RenderArgs {
 }
 
 pub fn render(a: RenderArgs) -> anyhow::Result<ExitCode> {
-    if a.size < 16 || a.size > 4096 || a.size % 2 != 0 {
-        anyhow::bail!("--size must be even and in 16..=4096, got {}", a.size);
-    }
-    if !(a.start.is_finite() && a.start >= 0.0) {
-        anyhow::bail!("--start must be ≥ 0 seconds, got {}", a.start);
-    }
+    let cfg = RenderConfig { size: a.size, renderer: Renderer::Skeleton, start: a.start, ..RenderConfig::default() };
+    cfg.validate().map_err(|e| anyhow::anyhow!("--{e}"))?;
     let onnx = matches!(a.renderer, RendererArg::Onnx);
     if onnx && a.generator.is_none() {
         anyhow::bail!("--renderer onnx needs --generator MODEL.onnx (made by tools/renderer/train.py)");
@@ -166,7 +162,6 @@ pub fn render(a: RenderArgs) -> anyhow::Result<ExitCode> {
         }
         _ => None,
     };
-    let cfg = RenderConfig { size: a.size, renderer: Renderer::Skeleton, start: a.start, ..RenderConfig::default() };
     let pb = frame_bar("rendering");
     let t0 = Instant::now();
     let stats = render_video_with(&seq, &a.song, &a.out, &cfg, generator.as_mut(), &|done, total| {

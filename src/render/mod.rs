@@ -11,7 +11,7 @@ use std::path::PathBuf;
 
 pub use skeleton::{draw_frame, Canvas};
 pub use onnx::{Generator, GeneratorConfig};
-pub use video::{render_video, render_video_with, RenderConfig, Renderer};
+pub use video::{render_video, render_video_with, RenderConfig, Renderer, X264Preset};
 
 /// Errors of the render stage. Every variant names the file.
 #[derive(Debug, thiserror::Error)]

@@ -34,12 +34,58 @@ pub struct RenderConfig {
     /// x264 constant rate factor (lower = better; 18 is visually lossless for these flat images).
     pub crf: u8,
     /// x264 preset; `veryfast` encodes 512² limb maps several hundred frames/s on one core.
-    pub preset: String,
+    pub preset: X264Preset,
+}
+
+/// x264's speed/size presets (`-preset`), fastest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum X264Preset {
+    Ultrafast,
+    Superfast,
+    Veryfast,
+    Faster,
+    Fast,
+    Medium,
+    Slow,
+    Slower,
+    Veryslow,
+}
+
+impl X264Preset {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            X264Preset::Ultrafast => "ultrafast",
+            X264Preset::Superfast => "superfast",
+            X264Preset::Veryfast => "veryfast",
+            X264Preset::Faster => "faster",
+            X264Preset::Fast => "fast",
+            X264Preset::Medium => "medium",
+            X264Preset::Slow => "slow",
+            X264Preset::Slower => "slower",
+            X264Preset::Veryslow => "veryslow",
+        }
+    }
+}
+
+impl RenderConfig {
+    /// Checks the settings; the message names the setting.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.size < 16 || self.size > 4096 || self.size % 2 != 0 {
+            return Err(format!("size must be even and in 16..=4096, got {}", self.size));
+        }
+        if !(self.start.is_finite() && self.start >= 0.0) {
+            return Err(format!("start must be ≥ 0 seconds, got {}", self.start));
+        }
+        if self.crf > 51 {
+            return Err(format!("crf must be in 0..=51, got {}", self.crf));
+        }
+        Ok(())
+    }
 }
 
 impl Default for RenderConfig {
     fn default() -> Self {
-        RenderConfig { size: 512, renderer: Renderer::Skeleton, start: 0.0, crf: 18, preset: "veryfast".into() }
+        RenderConfig { size: 512, renderer: Renderer::Skeleton, start: 0.0, crf: 18, preset: X264Preset::Veryfast }
     }
 }
 
@@ -146,7 +192,7 @@ fn encoder_command(song: &Path, tmp: &Path, side: u32, fps: f64, duration: f64, 
     if side != cfg.size {
         cmd.args(["-vf", &format!("scale={0}:{0}:flags=bicubic", cfg.size)]);
     }
-    cmd.args(["-c:v", "libx264", "-preset", &cfg.preset, "-crf", &cfg.crf.to_string(), "-pix_fmt", "yuv420p"])
+    cmd.args(["-c:v", "libx264", "-preset", cfg.preset.as_str(), "-crf", &cfg.crf.to_string(), "-pix_fmt", "yuv420p"])
         .args(["-c:a", "aac", "-b:a", "192k", "-af", "apad"])
         .args(["-t", &format!("{duration:.6}"), "-movflags", "+faststart", "-f", "mp4"])
         .arg(tmp)

@@ -176,3 +176,36 @@ fn dance_bad_input() {
     let o = choreo(dir.path(), &["align", "--poses", s(&bad), "--song", s(&silent), "--out", s(&out)]);
     assert_one_line_error(&o, "bad.json");
 }
+
+#[test]
+fn user_beats_replace_the_tracker_and_bad_beat_files_are_refused() {
+    let (Some((ix, m)), Some(song)) = (setup(), song()) else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    // The tracker's own beats, written as `choreo beats --json` prints them, give the same dance.
+    let o = choreo(p, &["beats", s(&song), "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    std::fs::write(p.join("song.json"), &o.stdout).unwrap();
+    let base = ["dance", "--song", s(&song), "--index", s(&ix), "--model", s(&m)];
+    let run = |extra: &[&str]| choreo(p, &[&base[..], extra].concat());
+    assert!(run(&["--out", "a.json"]).status.success());
+    assert!(run(&["--beats", "song.json", "--out", "b.json"]).status.success());
+    assert_eq!(std::fs::read(p.join("a.json")).unwrap(), std::fs::read(p.join("b.json")).unwrap());
+    // Other beats (a plain list, 100 BPM) give another dance whose beats are those.
+    let grid: String = (0..45).map(|k| format!("{:.3}\n", 0.5 + 0.6 * k as f64)).collect();
+    std::fs::write(p.join("grid.txt"), grid).unwrap();
+    assert!(run(&["--beats", "grid.txt", "--out", "c.json"]).status.success());
+    let c: serde_json::Value = serde_json::from_slice(&std::fs::read(p.join("c.json")).unwrap()).unwrap();
+    assert_eq!(c["beats"].as_array().unwrap().len(), 45);
+    assert!((c["beats"][1].as_f64().unwrap() - 1.1).abs() < 1e-9);
+    // Bad beat files: one line naming the file, no output; for dance and for align.
+    assert!(run(&["--no-align", "--out", "raw.json"]).status.success());
+    for (name, text) in [("unsorted.txt", "1.0\n0.5\n"), ("negative.txt", "-0.5\n1.0\n"), ("nan.txt", "0.5\nnan\n"), ("empty.txt", ""), ("late.txt", "0.5\n999\n")] {
+        std::fs::write(p.join(name), text).unwrap();
+        let o = run(&["--beats", name, "--out", "bad.json"]);
+        assert_one_line_error(&o, name);
+        assert!(!p.join("bad.json").exists(), "{name}");
+        let o = choreo(p, &["align", "--poses", "raw.json", "--song", s(&song), "--beats", name, "--out", "bad.json"]);
+        assert_one_line_error(&o, name);
+    }
+}
