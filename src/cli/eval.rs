@@ -24,6 +24,10 @@ pub struct EvalArgs {
     /// The song the poses dance to (required with --poses).
     #[arg(long)]
     pub song: Option<PathBuf>,
+    /// The song's beats from a file (one time in seconds per line, or `choreo beats --json`
+    /// output) instead of the beat tracker: e.g. the true beats, to score against them.
+    #[arg(long, conflicts_with = "corpus")]
+    pub beats: Option<PathBuf>,
     /// Song time (seconds) of pose frame 0.
     #[arg(long, default_value_t = 0.0)]
     pub offset: f64,
@@ -140,7 +144,13 @@ pub fn run(a: EvalArgs) -> anyhow::Result<ExitCode> {
     }
     let Some(song_path) = &a.song else { bail!("--song is needed with --poses") };
     let song = audio::decode(song_path)?;
-    let b = audio::detect_beats(&song, &BeatConfig::default())?;
+    let b = match &a.beats {
+        Some(p) => audio::Beats::given(audio::read_beats_file(p, song.duration_secs())?),
+        None => audio::detect_beats(&song, &BeatConfig::default())?,
+    };
+    for w in &b.warnings {
+        eprintln!("choreo: warning: {w}");
+    }
     if b.beats.is_empty() {
         eprintln!("choreo: warning: {}: no beats found; beat figures are 0", song_path.display());
     }

@@ -46,7 +46,7 @@ pub enum Command {
     #[command(after_help = "Example:\n  choreo embed --model models/encoders.safetensors --audio song.mp3 --out song_emb.npy\n  choreo embed --poses dance.json --out dance_emb.npy")]
     Embed(model::EmbedArgs),
     /// Score dances with the published metrics: Bailando's kinematic beats and Beat Align Score, Lee et al.'s beat coverage and hit rate, FID_k/FID_g/Div_k/Div_g (--against); seams.
-    #[command(after_help = "Example:\n  choreo eval --poses dance.json --song song.mp3 --against ../shared/data/tang2018\n  choreo eval --corpus ../shared/data/tang2018   # every real dance against its own song, and the real-vs-real FID floor")]
+    #[command(after_help = "Example:\n  choreo eval --poses dance.json --song song.mp3 --beats song.beats   # against your own (true) beats\n  choreo eval --poses dance.json --song song.mp3 --against ../shared/data/tang2018\n  choreo eval --corpus ../shared/data/tang2018   # every real dance against its own song, and the real-vs-real FID floor")]
     Eval(eval::EvalArgs),
     /// Choreograph a song: retrieve fragments from an index, choose a sequence, stitch, smooth the seams and put motion on the beats.
     #[command(after_help = "Example:\n  choreo dance --song song.ogg --out dance.json\n  choreo dance --song song.ogg --out dance.mp4 --seed 7\n  choreo dance --song song.ogg --beats song.beats --out dance.json   # your own beat times\n  choreo dance --song song.ogg --select nearest --no-align --out raw.json   # DanceIt's greedy choice, unaligned\n  choreo dance --song song.ogg --segment beats --beat-event peak --wc 12 --out dance.json")]

@@ -207,5 +207,17 @@ fn user_beats_replace_the_tracker_and_bad_beat_files_are_refused() {
         assert!(!p.join("bad.json").exists(), "{name}");
         let o = choreo(p, &["align", "--poses", "raw.json", "--song", s(&song), "--beats", name, "--out", "bad.json"]);
         assert_one_line_error(&o, name);
+        let o = choreo(p, &["eval", "--poses", "c.json", "--song", s(&song), "--beats", name]);
+        assert_one_line_error(&o, name);
     }
+    // eval scores against the given beats: the dance aligned to the grid hits it better than
+    // the unaligned dance does.
+    let hit = |poses: &str| {
+        let o = choreo(p, &["eval", "--poses", poses, "--song", s(&song), "--beats", "grid.txt"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let out = String::from_utf8_lossy(&o.stdout).to_string();
+        let line = out.lines().find(|l| l.starts_with(poses)).unwrap_or_else(|| panic!("no row for {poses}: {out}")).to_string();
+        line.split_whitespace().nth(6).unwrap().parse::<f64>().unwrap_or_else(|_| panic!("{line}"))
+    };
+    assert!(hit("c.json") > hit("raw.json"), "aligned {} vs raw {}", hit("c.json"), hit("raw.json"));
 }
