@@ -817,6 +817,16 @@ mod dp {
 
     /// Beat positions in (fractional) frames: Ellis's DP, backtrack, trim, sub-frame refinement.
     pub fn beat_frames(env: &[f64], period: f64) -> Vec<f64> {
+        let local = local_score(env, period);
+        let (cum, back) = forward(&local, period);
+        let beats = backtrack(&cum, &back);
+        let (a, b) = trim_weak(&beats, &local);
+        beats[a..b].iter().map(|&f| refine(&local, f)).collect()
+    }
+
+    /// The onset envelope over its standard deviation (ddof 1), convolved ('same') with a
+    /// Gaussian of σ = period / 32.
+    fn local_score(env: &[f64], period: f64) -> Vec<f64> {
         let n = env.len();
         // Normalise by the standard deviation (ddof 1).
         let mean = env.iter().sum::<f64>() / n as f64;
@@ -828,7 +838,7 @@ mod dp {
         let k = period as usize;
         let kernel: Vec<f64> =
             (0..=2 * k).map(|i| (-0.5 * ((i as f64 - period) * 32.0 / period).powi(2)).exp()).collect();
-        let local: Vec<f64> = (0..n)
+        (0..n)
             .map(|i| {
                 let mut s = 0.0;
                 for (j, w) in kernel.iter().enumerate() {
@@ -839,9 +849,13 @@ mod dp {
                 }
                 s
             })
-            .collect();
+            .collect()
+    }
 
-        // Forward pass.
+    /// Ellis' forward pass: the cumulative score of a beat at each frame, and its best
+    /// predecessor (-1 before the first strong onset).
+    fn forward(local: &[f64], period: f64) -> (Vec<f64>, Vec<isize>) {
+        let n = local.len();
         let max_local = local.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         let start_thresh = 0.01 * max_local;
         let near = (period / 2.0).round_ties_even() as isize;
@@ -872,7 +886,13 @@ mod dp {
             }
         }
 
-        // Last beat: the last local maximum of the cumulative score above half their median.
+        (cum, back)
+    }
+
+    /// Last beat: the last local maximum of the cumulative score above half their median; then
+    /// back along the predecessors.
+    fn backtrack(cum: &[f64], back: &[isize]) -> Vec<usize> {
+        let n = cum.len();
         // Interior frames only: librosa also counts the last frame when the score is still
         // rising there, and the path to that phantom beat pulls the real last beat off its onset.
         let is_max = |i: usize| i > 0 && i + 1 < n && cum[i] > cum[i - 1] && cum[i] >= cum[i + 1];
@@ -897,7 +917,11 @@ mod dp {
         }
         beats.reverse();
 
-        // Trim weak leading and trailing beats.
+        beats
+    }
+
+    /// The range of beats left after trimming weak leading and trailing ones.
+    fn trim_weak(beats: &[usize], local: &[f64]) -> (usize, usize) {
         let nb = beats.len();
         let score: Vec<f64> = beats.iter().map(|&b| local[b]).collect();
         let smooth: Vec<f64> = (0..nb)
@@ -917,23 +941,23 @@ mod dp {
             b -= 1;
         }
 
-        // Sub-frame position: vertex of the parabola through the local score.
-        beats[a..b]
-            .iter()
-            .map(|&f| {
-                if f >= 1 && f + 1 < n {
-                    let (l, c, r) = (local[f - 1], local[f], local[f + 1]);
-                    let den = l - 2.0 * c + r;
-                    if den < 0.0 {
-                        let d = 0.5 * (l - r) / den;
-                        if d.abs() <= 1.0 {
-                            return f as f64 + d;
-                        }
-                    }
+        (a, b)
+    }
+
+    /// Sub-frame position of beat frame `f`: the vertex of the parabola through the local score.
+    fn refine(local: &[f64], f: usize) -> f64 {
+        let n = local.len();
+        if f >= 1 && f + 1 < n {
+            let (l, c, r) = (local[f - 1], local[f], local[f + 1]);
+            let den = l - 2.0 * c + r;
+            if den < 0.0 {
+                let d = 0.5 * (l - r) / den;
+                if d.abs() <= 1.0 {
+                    return f as f64 + d;
                 }
-                f as f64
-            })
-            .collect()
+            }
+        }
+        f as f64
     }
 }
 
