@@ -169,6 +169,22 @@ fn short_song_falls_back_to_dp_with_a_warning() {
 }
 
 #[test]
+fn a_song_of_two_slow_beats_runs_the_network() {
+    // 2.5 s of clicks at 120 BPM: above BEATNET_MIN_S (two beats at 55 BPM), so no fallback.
+    assert!(choreo::audio::beats::BEATNET_MIN_S < 2.5);
+    let audio = choreo::audio::Audio {
+        samples: (0..(44100.0 * 2.5) as usize).map(|i| if i % 22050 < 300 { 0.5 } else { 0.0 }).collect(),
+        sample_rate: 44100,
+        path: "clicks.wav".into(),
+    };
+    let Some(_) = inputs::require(Path::new(env!("CARGO_MANIFEST_DIR")).join("models/beatnet.onnx"), "the committed beat model") else { return };
+    let b = detect_beats(&audio, &BeatConfig::default()).unwrap();
+    assert_eq!(b.method, "beatnet", "{:?}", b.warnings);
+    assert!(b.warnings.is_empty(), "{:?}", b.warnings);
+    assert!(b.beats.iter().all(|t| t.is_finite() && *t >= 0.0 && *t <= 2.5), "{:?}", b.beats);
+}
+
+#[test]
 fn silence_gives_no_beats_and_no_error() {
     let audio = choreo::audio::Audio { samples: vec![0.0; 22050 * 10], sample_rate: 22050, path: "silence.wav".into() };
     let b = detect_beats(&audio, &BeatConfig::default()).unwrap();
