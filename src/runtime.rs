@@ -54,13 +54,13 @@ pub struct OrtError {
 }
 
 /// Which hardware runs the model.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum Device {
     /// CUDA when the `cuda` feature is built in and a GPU answers, else CPU.
     #[default]
     Auto,
     Cpu,
-    /// CUDA, falling back to CPU (with [`MoveNet::execution`] saying so) when it cannot be used.
+    /// CUDA, falling back to CPU (and saying so) when it cannot be used.
     Cuda,
 }
 

@@ -29,7 +29,7 @@
 
 use crate::pose::Frame;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Smoothing {
     /// DanceIt Algorithm 1.

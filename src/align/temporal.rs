@@ -20,7 +20,7 @@
 use crate::pose::motion::{self, sample};
 use crate::pose::Frame;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum BeatEvent {
     /// A local maximum of the motion speed (DanceIt's largest pose change).

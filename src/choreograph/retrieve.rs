@@ -12,7 +12,7 @@ use crate::audio::{Audio, MfccConfig};
 use crate::index::{Hit, Index};
 use crate::model::{data, Encoders, ModelCard};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Segmentation {
     /// Consecutive clips of the fragment length from the song's start (DanceIt).

@@ -29,11 +29,14 @@ use crate::pose::{Frame, NUM_JOINTS};
 /// sources, with mean audio–pose distance 0.9487 against 0.9494 at 0, and no more visible seams.
 pub const DEFAULT_TEMPERATURE: f32 = 0.05;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Selection {
+    /// Viterbi over the top-k lists: audio distance + transition + reuse + rhythm.
     Viterbi,
+    /// The nearest fragment per clip (DanceIt).
     Nearest,
+    /// A random fragment per clip (baseline).
     Random,
 }
 

@@ -19,42 +19,6 @@ use choreo::pose::{format, Sequence};
 use choreo::render::video::{render_video, RenderConfig};
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq, Debug)]
-pub enum SpatialArg {
-    /// DanceIt Algorithm 1 (trend + periodic term learnt from the previous ωb frames).
-    Tsd,
-    /// Straight line across the window (DanceIt's user-study baseline).
-    Linear,
-    None,
-}
-
-impl From<SpatialArg> for Smoothing {
-    fn from(a: SpatialArg) -> Self {
-        match a {
-            SpatialArg::Tsd => Smoothing::Tsd,
-            SpatialArg::Linear => Smoothing::Linear,
-            SpatialArg::None => Smoothing::None,
-        }
-    }
-}
-
-#[derive(Clone, Copy, ValueEnum, PartialEq, Eq, Debug)]
-pub enum EventArg {
-    /// Speed minimum, a sudden stop (Lee et al.; what Beat Align Score counts).
-    Stop,
-    /// Speed maximum, the largest pose change (DanceIt Eq. 14).
-    Peak,
-}
-
-impl From<EventArg> for BeatEvent {
-    fn from(a: EventArg) -> Self {
-        match a {
-            EventArg::Stop => BeatEvent::Stop,
-            EventArg::Peak => BeatEvent::Peak,
-        }
-    }
-}
-
-#[derive(Clone, Copy, ValueEnum, PartialEq, Eq, Debug)]
 pub enum OffBeatArg {
     /// Re-time through the fragments' stops that fall between beats (within --max-stretch).
     Smooth,
@@ -62,30 +26,12 @@ pub enum OffBeatArg {
     Keep,
 }
 
-#[derive(Clone, Copy, ValueEnum, PartialEq, Eq, Debug)]
-pub enum SelectArg {
-    /// Viterbi over the top-k lists: audio distance + transition + reuse.
-    Viterbi,
-    /// The nearest fragment per clip (DanceIt).
-    Nearest,
-    /// A random fragment per clip (baseline).
-    Random,
-}
-
-#[derive(Clone, Copy, ValueEnum, PartialEq, Eq, Debug)]
-pub enum SegmentArg {
-    /// Clips of the index's fragment length from the start (DanceIt).
-    Fixed,
-    /// Boundaries on beats; fragments are stretched to fit.
-    Beats,
-}
-
 /// The alignment flags shared by `dance` and `align`.
 #[derive(Args, Clone, Debug)]
 pub struct AlignFlags {
     /// Spatial smoothing of discontinuous frames.
     #[arg(long, value_enum, default_value = "tsd")]
-    pub spatial: SpatialArg,
+    pub spatial: Smoothing,
     /// ωa: abnormal window and reference step, frames.
     #[arg(long, default_value_t = 8)]
     pub wa: usize,
@@ -104,7 +50,7 @@ pub struct AlignFlags {
     pub period_th: f32,
     /// Which motion event goes onto each beat.
     #[arg(long, value_enum, default_value = "stop")]
-    pub beat_event: EventArg,
+    pub beat_event: BeatEvent,
     /// Spatial smoothing only: no re-timing onto the beats.
     #[arg(long)]
     pub no_temporal: bool,
@@ -135,10 +81,10 @@ pub fn flag_error(e: AlignError) -> anyhow::Error {
 impl AlignFlags {
     pub fn config(&self) -> anyhow::Result<AlignConfig> {
         let c = AlignConfig {
-            spatial: SpatialSettings { smoothing: self.spatial.into(), wa: self.wa, wb: self.wb, jump_px: self.jump_px, period_th: self.period_th },
+            spatial: SpatialSettings { smoothing: self.spatial, wa: self.wa, wb: self.wb, jump_px: self.jump_px, period_th: self.period_th },
             temporal: (!self.no_temporal).then_some(TemporalConfig {
                 wc: self.wc,
-                event: self.beat_event.into(),
+                event: self.beat_event,
                 max_stretch: self.max_stretch,
                 off_beat: match self.off_beat_stops {
                     OffBeatArg::Smooth => OffBeat::Smooth { pulse: self.pulse },
@@ -179,10 +125,10 @@ pub struct SourceFlags {
     pub exact: bool,
     /// How one fragment per clip is chosen.
     #[arg(long, value_enum, default_value = "viterbi")]
-    pub select: SelectArg,
+    pub select: Selection,
     /// How the song is cut into clips.
     #[arg(long, value_enum, default_value = "fixed")]
-    pub segment: SegmentArg,
+    pub segment: Segmentation,
     /// λ: weight of the transition cost (pose distance at the seam, body heights).
     #[arg(long, default_value_t = SelectConfig::default().transition_weight)]
     pub transition_weight: f32,
@@ -209,7 +155,7 @@ impl SourceFlags {
         if !(self.temperature.is_finite() && self.temperature >= 0.0) {
             bail!("--temperature must be ≥ 0, got {}", self.temperature);
         }
-        if self.temperature == 0.0 && self.seed.is_some() && self.select != SelectArg::Random {
+        if self.temperature == 0.0 && self.seed.is_some() && self.select != Selection::Random {
             bail!("--seed has no effect with --temperature 0 (the single best dance, the same for every seed): drop one of them");
         }
         if [self.transition_weight, self.reuse_penalty, self.rhythm_weight].iter().any(|w| !(w.is_finite() && *w >= 0.0)) {
@@ -217,16 +163,9 @@ impl SourceFlags {
         }
         Ok(DanceConfig {
             search: SearchConfig { k: self.topk, ef: self.ef.unwrap_or(index.manifest.hnsw.ef_search).max(self.topk), exact: self.exact },
-            segmentation: match self.segment {
-                SegmentArg::Fixed => Segmentation::Fixed,
-                SegmentArg::Beats => Segmentation::Beats,
-            },
+            segmentation: self.segment,
             select: SelectConfig {
-                selection: match self.select {
-                    SelectArg::Viterbi => Selection::Viterbi,
-                    SelectArg::Nearest => Selection::Nearest,
-                    SelectArg::Random => Selection::Random,
-                },
+                selection: self.select,
                 transition_weight: self.transition_weight,
                 reuse_penalty: self.reuse_penalty,
                 temperature: self.temperature,
@@ -298,10 +237,10 @@ pub struct TuneArgs {
     pub period_th: Vec<f32>,
     /// Beat events to try.
     #[arg(long, value_delimiter = ',', value_enum, default_value = "stop")]
-    pub beat_event: Vec<EventArg>,
+    pub beat_event: Vec<BeatEvent>,
     /// Spatial smoothings to try.
     #[arg(long, value_delimiter = ',', value_enum, default_value = "tsd")]
-    pub spatial: Vec<SpatialArg>,
+    pub spatial: Vec<Smoothing>,
     /// Largest re-timing stretch.
     #[arg(long, default_value_t = TemporalConfig::default().max_stretch)]
     pub max_stretch: f64,
@@ -449,13 +388,13 @@ pub fn align_cmd(a: AlignArgs) -> anyhow::Result<ExitCode> {
 
 pub fn tune(a: TuneArgs) -> anyhow::Result<ExitCode> {
     let grid = tune::Grid {
-        smoothing: a.spatial.iter().map(|&x| x.into()).collect(),
+        smoothing: a.spatial.clone(),
         wa: a.wa.clone(),
         wb: a.wb.clone(),
         wc: a.wc.clone(),
         jump_px: a.jump_px.clone(),
         period_th: a.period_th.clone(),
-        event: a.beat_event.iter().map(|&x| x.into()).collect(),
+        event: a.beat_event.clone(),
         keep_off_beat: a.off_beat_stops.iter().map(|&x| x == OffBeatArg::Keep).collect(),
         pulse: a.pulse.clone(),
         max_stretch: a.max_stretch,

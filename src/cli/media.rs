@@ -116,7 +116,7 @@ pub struct PosesArgs {
     pub model: Option<choreo::pose::movenet::ModelChoice>,
     /// Where the pose model runs (--video).
     #[arg(long, value_enum, default_value = "auto")]
-    pub device: super::video::DeviceArg,
+    pub device: choreo::runtime::Device,
 }
 
 pub fn poses(a: PosesArgs) -> anyhow::Result<ExitCode> {

@@ -14,25 +14,6 @@ use choreo::pose::video::{self, VideoPoseConfig};
 use choreo::pose::{format, Sequence};
 use choreo::render::{render_video_with, Generator, GeneratorConfig, RenderConfig, Renderer};
 
-#[derive(Clone, Copy, ValueEnum)]
-pub enum DeviceArg {
-    /// CUDA when built with the `cuda` feature and a GPU is there, else CPU.
-    Auto,
-    Cpu,
-    /// CUDA (falls back to CPU, saying so, when it cannot be used).
-    Cuda,
-}
-
-impl From<DeviceArg> for Device {
-    fn from(d: DeviceArg) -> Self {
-        match d {
-            DeviceArg::Auto => Device::Auto,
-            DeviceArg::Cpu => Device::Cpu,
-            DeviceArg::Cuda => Device::Cuda,
-        }
-    }
-}
-
 /// A frames/s progress bar on stderr (drawn only on a terminal).
 fn frame_bar(what: &str) -> ProgressBar {
     let pb = ProgressBar::new(0);
@@ -46,9 +27,9 @@ fn frame_bar(what: &str) -> ProgressBar {
 
 /// Poses of a video (the `poses --video` input): detected, letterboxed, resampled to `fps`,
 /// cleaned; one report line.
-pub fn poses_from_video(path: &Path, model: Option<&ModelChoice>, device: DeviceArg, fps: f64) -> anyhow::Result<Sequence> {
+pub fn poses_from_video(path: &Path, model: Option<&ModelChoice>, device: Device, fps: f64) -> anyhow::Result<Sequence> {
     let model = model.map(ModelChoice::path).unwrap_or_else(|| default_model(Variant::Thunder));
-    let cfg = VideoPoseConfig { fps, movenet: MoveNetConfig { model, device: device.into(), ..MoveNetConfig::default() }, ..VideoPoseConfig::default() };
+    let cfg = VideoPoseConfig { fps, movenet: MoveNetConfig { model, device, ..MoveNetConfig::default() }, ..VideoPoseConfig::default() };
     let pb = frame_bar("detecting poses");
     let x = video::extract(path, &cfg, &|p| {
         pb.set_length(p.total);
@@ -109,7 +90,7 @@ pub struct RenderArgs {
     pub face: Option<PathBuf>,
     /// Where the generator runs (--renderer onnx).
     #[arg(long, value_enum, default_value = "auto")]
-    pub device: DeviceArg,
+    pub device: Device,
     /// With --device cuda: fail instead of falling back to CPU when CUDA cannot be used.
     #[arg(long)]
     pub strict: bool,
@@ -134,7 +115,7 @@ pub fn render(a: RenderArgs) -> anyhow::Result<ExitCode> {
     if a.batch > 256 {
         anyhow::bail!("--batch must be in 0..=256 (0 = 4), got {}", a.batch);
     }
-    if a.strict && !matches!(a.device, DeviceArg::Cuda) {
+    if a.strict && a.device != Device::Cuda {
         anyhow::bail!("--strict goes with --device cuda");
     }
     let seq = format::read(&a.poses)?;
@@ -143,7 +124,7 @@ pub fn render(a: RenderArgs) -> anyhow::Result<ExitCode> {
             let gcfg = GeneratorConfig {
                 generator: g.clone(),
                 face: a.face.clone(),
-                device: a.device.into(),
+                device: a.device,
                 strict: a.strict,
                 batch: a.batch,
                 threads: a.threads,
