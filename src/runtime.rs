@@ -32,6 +32,26 @@ fn vendor_candidates() -> Vec<PathBuf> {
     roots
 }
 
+/// Where a model shipped in the repository's `models/` folder is: `models/<file>` under the
+/// working folder, the executable's folder and up to four folders above it
+/// (target/release/choreo → ../../models), then the source tree. Falls back to `models/<file>`,
+/// which then fails to load with an error naming it.
+pub fn shipped_model(file: &str) -> PathBuf {
+    let rel = Path::new("models").join(file);
+    let mut roots: Vec<PathBuf> = vec![PathBuf::from(".")];
+    if let Ok(exe) = std::env::current_exe() {
+        let mut dir = exe.parent().map(Path::to_path_buf);
+        for _ in 0..4 {
+            if let Some(d) = dir {
+                roots.push(d.clone());
+                dir = d.parent().map(Path::to_path_buf);
+            }
+        }
+    }
+    roots.push(PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    roots.into_iter().map(|r| r.join(&rel)).find(|p| p.is_file()).unwrap_or(rel)
+}
+
 /// Path of `libonnxruntime.so`, if it can be found.
 pub fn onnxruntime_library() -> Option<PathBuf> {
     if let Ok(p) = std::env::var("CHOREO_ORT_LIB") {

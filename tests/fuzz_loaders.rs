@@ -8,6 +8,10 @@
 //! Deterministic: a fixed-seed xorshift chooses the mutations; a failing mutant is saved under
 //! `target/tmp/fuzz_loaders/` and named in the failure. `FUZZ_SCALE=10` runs ten times as many.
 
+#[allow(dead_code)]
+#[path = "integration/util.rs"]
+mod util;
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
@@ -250,29 +254,9 @@ fn pose_file_mutants_load_or_fail_cleanly() {
     });
 }
 
+/// Half a second of a 440 Hz tone at `rate`, as wav bytes.
 fn wav_bytes(rate: u32, secs: f64) -> Vec<u8> {
-    let n = (rate as f64 * secs) as usize;
-    let mut data = Vec::with_capacity(n * 2);
-    for i in 0..n {
-        let t = i as f64 / rate as f64;
-        let v = ((t * 440.0 * std::f64::consts::TAU).sin() * 12000.0) as i16;
-        data.extend_from_slice(&v.to_le_bytes());
-    }
-    let mut b = Vec::new();
-    b.extend_from_slice(b"RIFF");
-    b.extend_from_slice(&(36 + data.len() as u32).to_le_bytes());
-    b.extend_from_slice(b"WAVEfmt ");
-    b.extend_from_slice(&16u32.to_le_bytes());
-    b.extend_from_slice(&1u16.to_le_bytes());
-    b.extend_from_slice(&1u16.to_le_bytes());
-    b.extend_from_slice(&rate.to_le_bytes());
-    b.extend_from_slice(&(rate * 2).to_le_bytes());
-    b.extend_from_slice(&2u16.to_le_bytes());
-    b.extend_from_slice(&16u16.to_le_bytes());
-    b.extend_from_slice(b"data");
-    b.extend_from_slice(&(data.len() as u32).to_le_bytes());
-    b.extend_from_slice(&data);
-    b
+    util::wav_bytes(rate, secs, |t| (t * 440.0 * std::f64::consts::TAU).sin() * 12000.0 / 32767.0)
 }
 
 #[test]

@@ -19,22 +19,9 @@ use super::AudioError;
 pub const SETUP_HINT: &str =
     "the model ships in the repository's models/ folder (restore it with git, or rebuild it with tools/beats/export_beatnet.py); ONNX Runtime comes from tools/setup.sh";
 
-/// Where the model is looked for: `models/beatnet.onnx` under the working folder, the
-/// executable's folder and up to four folders above it, then the source tree.
+/// Where the model is looked for: `models/beatnet.onnx`, as [`crate::runtime::shipped_model`].
 pub fn default_model() -> PathBuf {
-    let rel = Path::new("models").join("beatnet.onnx");
-    let mut roots: Vec<PathBuf> = vec![PathBuf::from(".")];
-    if let Ok(exe) = std::env::current_exe() {
-        let mut dir = exe.parent().map(Path::to_path_buf);
-        for _ in 0..4 {
-            if let Some(d) = dir {
-                roots.push(d.clone());
-                dir = d.parent().map(Path::to_path_buf);
-            }
-        }
-    }
-    roots.push(PathBuf::from(env!("CARGO_MANIFEST_DIR")));
-    roots.into_iter().map(|r| r.join(&rel)).find(|p| p.is_file()).unwrap_or(rel)
+    crate::runtime::shipped_model("beatnet.onnx")
 }
 
 /// A loaded BeatNet network.

@@ -68,17 +68,7 @@ pub fn gaussian_filter1d(x: &[f64], sigma: f64) -> Vec<f64> {
     let sum: f64 = w.iter().sum();
     let w: Vec<f64> = w.iter().map(|v| v / sum).collect();
     let n = x.len() as i64;
-    let at = |mut i: i64| -> f64 {
-        loop {
-            if i < 0 {
-                i = -i - 1;
-            } else if i >= n {
-                i = 2 * n - i - 1;
-            } else {
-                return x[i as usize];
-            }
-        }
-    };
+    let at = |i: i64| x[crate::pose::motion::reflect(i, n)];
     (0..n).map(|t| w.iter().enumerate().map(|(k, wk)| wk * at(t + k as i64 - r)).sum()).collect()
 }
 
@@ -203,20 +193,25 @@ mod tests {
     #[test]
     fn forward_differences_put_the_beat_on_the_frame_before_the_stop() {
         // Moves 10 px/frame, frames 19–22 identical: v[19..=21] = 0, the beat at 20.
+        let frames = still_at_20();
+        let v = kinetic_velocity(&frames);
+        assert_eq!(v.len(), 59);
+        assert_eq!((v[18], v[19], v[21], v[22]), (10.0, 0.0, 0.0, 10.0));
+        let kb = kinematic_beats(&frames, 24.0);
+        assert_eq!(kb, vec![20]);
+    }
+
+    /// 60 frames moving 10 px/frame, still over frames 19–22: one kinematic beat, at frame 20.
+    fn still_at_20() -> Vec<Frame> {
         let mut x = 0.0;
-        let frames: Vec<Frame> = (0..60)
+        (0..60)
             .map(|t| {
                 if !(20..=22).contains(&t) {
                     x += 10.0;
                 }
                 pose(x)
             })
-            .collect();
-        let v = kinetic_velocity(&frames);
-        assert_eq!(v.len(), 59);
-        assert_eq!((v[18], v[19], v[21], v[22]), (10.0, 0.0, 0.0, 10.0));
-        let kb = kinematic_beats(&frames, 24.0);
-        assert_eq!(kb, vec![20]);
+            .collect()
     }
 
     #[test]
@@ -247,15 +242,7 @@ mod tests {
     #[test]
     fn hit_tolerance_is_inclusive_at_one_twelfth_second() {
         // A dance whose only kinematic beat is frame 20 at 24 fps.
-        let mut x = 0.0;
-        let frames: Vec<Frame> = (0..60)
-            .map(|t| {
-                if !(20..=22).contains(&t) {
-                    x += 10.0;
-                }
-                pose(x)
-            })
-            .collect();
+        let frames = still_at_20();
         let near = beat_figures(&frames, 24.0, &[22.0 / 24.0, 5.0]);
         assert_eq!(near.tally, BeatTally { music: 1, kinematic: 1, aligned: 1 });
         let far = beat_figures(&frames, 24.0, &[22.5 / 24.0]);

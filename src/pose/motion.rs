@@ -75,19 +75,22 @@ pub fn gaussian(x: &[f32], sigma: f64) -> Vec<f32> {
     let w: Vec<f64> = (-r..=r).map(|i| (-(i * i) as f64 / (2.0 * sigma * sigma)).exp()).collect();
     let sum: f64 = w.iter().sum();
     let n = x.len() as i64;
-    let at = |mut i: i64| -> f64 {
-        // scipy 'reflect': (d c b a | a b c d | d c b a)
-        loop {
-            if i < 0 {
-                i = -i - 1;
-            } else if i >= n {
-                i = 2 * n - i - 1;
-            } else {
-                return x[i as usize] as f64;
-            }
-        }
-    };
+    let at = |i: i64| x[reflect(i, n)] as f64;
     (0..n).map(|t| (w.iter().enumerate().map(|(k, wk)| wk * at(t + k as i64 - r)).sum::<f64>() / sum) as f32).collect()
+}
+
+/// Index `i` of a signal of length `n` (> 0) extended by mirroring, as scipy's `reflect` mode:
+/// (d c b a | a b c d | d c b a).
+pub fn reflect(mut i: i64, n: i64) -> usize {
+    loop {
+        if i < 0 {
+            i = -i - 1;
+        } else if i >= n {
+            i = 2 * n - i - 1;
+        } else {
+            return i as usize;
+        }
+    }
 }
 
 /// choreo's stop detector: frames that are strict local minima of the Gaussian-smoothed

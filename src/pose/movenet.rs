@@ -62,23 +62,9 @@ impl ModelChoice {
     }
 }
 
-/// Where a shipped model is: `models/<file>` under the working folder, beside the binary
-/// (target/release/choreo → ../../models) or in the source tree. Falls back to `models/<file>`
-/// (which then fails to load with an error naming it).
+/// Where a shipped MoveNet model is, as [`crate::runtime::shipped_model`].
 pub fn default_model(variant: Variant) -> PathBuf {
-    let rel = Path::new("models").join(variant.file_name());
-    let mut roots: Vec<PathBuf> = vec![PathBuf::from(".")];
-    if let Ok(exe) = std::env::current_exe() {
-        let mut dir = exe.parent().map(Path::to_path_buf);
-        for _ in 0..4 {
-            if let Some(d) = dir {
-                roots.push(d.clone());
-                dir = d.parent().map(Path::to_path_buf);
-            }
-        }
-    }
-    roots.push(PathBuf::from(env!("CARGO_MANIFEST_DIR")));
-    roots.into_iter().map(|r| r.join(&rel)).find(|p| p.is_file()).unwrap_or(rel)
+    runtime::shipped_model(variant.file_name())
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -33,6 +33,11 @@ pub fn assert_one_line_error(o: &Output, name: &str) {
 
 /// Writes `secs` of 16-bit mono PCM wav made by `f(t)`.
 pub fn write_wav(path: &Path, sr: u32, secs: f64, f: impl Fn(f64) -> f64) {
+    std::fs::write(path, wav_bytes(sr, secs, f)).unwrap();
+}
+
+/// `secs` of 16-bit mono PCM wav made by `f(t)` (in -1..1), as bytes.
+pub fn wav_bytes(sr: u32, secs: f64, f: impl Fn(f64) -> f64) -> Vec<u8> {
     let n = (sr as f64 * secs) as usize;
     let mut data = Vec::with_capacity(n * 2);
     for i in 0..n {
@@ -53,5 +58,5 @@ pub fn write_wav(path: &Path, sr: u32, secs: f64, f: impl Fn(f64) -> f64) {
     b.extend_from_slice(b"data");
     b.extend_from_slice(&(data.len() as u32).to_le_bytes());
     b.extend_from_slice(&data);
-    std::fs::write(path, b).unwrap();
+    b
 }

@@ -23,39 +23,10 @@ from pathlib import Path
 
 import numpy as np
 
-TOL = 0.07
-
-
-def annotations(path):
-    out = []
-    for line in Path(path).read_text().splitlines():
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        try:
-            out.append(float(line.split()[0]))
-        except ValueError:
-            pass
-    return out
-
-
-def f_measure(detected, annotated, tol=TOL):
-    d = sorted(t for t in detected if np.isfinite(t))
-    a = sorted(t for t in annotated if np.isfinite(t))
-    if not d or not a:
-        return 0.0
-    i = j = hits = 0
-    while i < len(d) and j < len(a):
-        if abs(d[i] - a[j]) <= tol:
-            hits, i, j = hits + 1, i + 1, j + 1
-        elif d[i] < a[j]:
-            i += 1
-        else:
-            j += 1
-    if hits == 0:
-        return 0.0
-    p, r = hits / len(d), hits / len(a)
-    return 2 * p * r / (p + r)
+# The F-measure and annotation reader shared with tools/beats (torch is only imported there
+# when a network is built).
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "beats"))
+from common import TOL, annotations, f_measure  # noqa: E402
 
 
 def songs_of(folder):
