@@ -8,6 +8,7 @@ pub mod motion;
 pub mod normalize;
 pub mod openpose;
 pub mod skeleton;
+pub mod skeleton3d;
 pub mod tang2018;
 pub mod video;
 
