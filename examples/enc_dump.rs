@@ -14,7 +14,7 @@ fn main() -> anyhow::Result<()> {
     std::fs::create_dir_all(&out)?;
     let (c, _) = corpus::load(&root, &CorpusConfig::default())?;
     let arrays = data::prepare(&c, 24)?;
-    let names: Vec<(String, String)> = c.dances.iter().map(|d| (d.name.clone(), d.genre.clone())).collect();
+    let names: Vec<(String, Option<choreo::corpus::Genre>)> = c.dances.iter().map(|d| (d.name.clone(), d.genre.clone())).collect();
     let (train, test) = data::split(&names)?;
     for (d, a) in c.dances.iter().zip(&arrays) {
         let t = a.frames();

@@ -10,7 +10,7 @@ fn main() -> anyhow::Result<()> {
     let (c, _) = corpus::load(std::path::Path::new(&args[2]), &CorpusConfig { fps: card.fps, ..CorpusConfig::default() })?;
     let len = enc.cfg.frames;
     let dances = data::prepare(&c, len)?;
-    let names: Vec<(String, String)> = c.dances.iter().map(|d| (d.name.clone(), d.genre.clone())).collect();
+    let names: Vec<(String, Option<choreo::corpus::Genre>)> = c.dances.iter().map(|d| (d.name.clone(), d.genre.clone())).collect();
     let (_, test) = data::split(&names)?;
     let frags = data::eval_fragments(&dances, &test, len);
     let delay = ((2.0 * c.fps).round() as usize, (4.0 * c.fps).round() as usize);

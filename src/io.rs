@@ -132,6 +132,20 @@ pub fn npy_f32(data: &[f32], rows: usize, cols: usize) -> Vec<u8> {
     out
 }
 
+/// A uint8 .npy of `shape` holding `data` (C order), as NumPy writes it.
+pub fn npy_u8(data: &[u8], shape: &[usize]) -> Vec<u8> {
+    let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
+    let mut header = format!("{{'descr': '|u1', 'fortran_order': False, 'shape': ({}), }}", dims.join(", "));
+    header.push_str(&" ".repeat((64 - (10 + header.len() + 1) % 64) % 64));
+    header.push('\n');
+    let mut out = Vec::with_capacity(10 + header.len() + data.len());
+    out.extend_from_slice(b"\x93NUMPY\x01\x00");
+    out.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    out.extend_from_slice(header.as_bytes());
+    out.extend_from_slice(data);
+    out
+}
+
 /// Reads a float32 2-D .npy written by [`npy_f32`] or NumPy (little-endian, C order).
 pub fn read_npy_f32(path: &Path) -> Result<(Vec<f32>, usize, usize)> {
     let bytes = fs::read(path).map_err(|e| IoError::new(path, e))?;

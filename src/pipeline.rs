@@ -3,9 +3,16 @@
 //! depend one way. [`choreograph`] keeps the raw stitched dance beside the aligned one, so
 //! `choreo tune` can re-run only the alignment.
 
+use std::fmt;
+use std::path::{Path, PathBuf};
+
 use serde::Serialize;
+use serde_json::json;
 
 use crate::align::{self, AlignConfig, AlignReport};
+use crate::eval::realism::RealReference;
+use crate::eval::report::EvalTable;
+use crate::eval::{self, Metrics};
 use crate::audio::{self, Audio, BeatConfig};
 use crate::choreograph::{retrieve, retrieve_segments, select, stitch, Choice, Prepared, Retrieval, SearchConfig, Segment, Segmentation, SelectConfig, Selection};
 use crate::index::Index;
@@ -117,6 +124,252 @@ pub fn choreograph(index: &Index, enc: &Encoders, card: &ModelCard, song: &Audio
         warnings,
     };
     Ok(Choreography { raw, dance, beats: beats.beats, retrieval, choices, summary })
+}
+
+/// The index, the encoders it was built with and the song: what a dance is made from.
+pub struct Inputs {
+    pub index: Index,
+    pub enc: Encoders,
+    pub card: ModelCard,
+    pub song: Audio,
+}
+
+impl Inputs {
+    pub fn load(index: &Path, model: &Path, song: &Path) -> crate::Result<Inputs> {
+        let index = Index::open(index)?;
+        let (enc, card) = crate::model::load(model, &candle_core::Device::Cpu)?;
+        Ok(Inputs { index, enc, card, song: audio::decode(song)? })
+    }
+
+    /// [`choreograph`] on these inputs.
+    pub fn choreograph(&self, cfg: &DanceConfig) -> crate::Result<Choreography> {
+        choreograph(&self.index, &self.enc, &self.card, &self.song, cfg)
+    }
+}
+
+impl Choreography {
+    /// The dance's figures against its beats, with the jump threshold of `align` (the default
+    /// one without alignment).
+    pub fn metrics(&self, align: Option<&AlignConfig>) -> Metrics {
+        let jump = align.map(|a| a.jump_for(&self.raw)).unwrap_or_else(|| align::default_jump_px(&self.raw));
+        eval::evaluate(&self.dance, &self.beats, 0.0, jump)
+    }
+}
+
+/// What `choreo dance` reports: the file written, the run's summary, the dance's figures and
+/// the seconds it took (JSON: these four; text: a summary line, the alignment, the figures).
+#[derive(Debug, Clone, Serialize)]
+pub struct DanceReport {
+    pub out: PathBuf,
+    pub summary: Summary,
+    pub metrics: Metrics,
+    pub seconds: f64,
+    #[serde(skip)]
+    pub fps: f64,
+}
+
+impl fmt::Display for DanceReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = &self.summary;
+        writeln!(
+            f,
+            "{}: {:.1} s, {} frames at {} fps, {:.0} BPM; {} clips, {} seams, {} distinct fragments ({} reused), mean audio–pose distance {:.3} ({:.2} s)",
+            self.out.display(),
+            s.song_secs,
+            s.frames,
+            self.fps,
+            s.bpm,
+            s.segments,
+            s.seams,
+            s.distinct_fragments,
+            s.reused,
+            s.mean_audio_distance,
+            self.seconds
+        )?;
+        if let Some(r) = &s.align {
+            writeln!(f, "{r}")?;
+        }
+        write!(f, "  {}", self.metrics)
+    }
+}
+
+/// Writes a dance: an mp4 (`out` ending in `.mp4`: the skeleton render with `song`, with
+/// `progress(done, total)` per frame) or else a pose file.
+pub fn write_dance(seq: &Sequence, out: &Path, song: &Path, progress: &dyn Fn(u64, u64)) -> crate::Result<()> {
+    if is_video(out) {
+        crate::render::video::render_video(seq, song, out, &crate::render::RenderConfig::default(), progress)?;
+    } else {
+        crate::pose::format::write(seq, out)?;
+    }
+    Ok(())
+}
+
+/// Whether [`write_dance`] writes a video to `out`.
+pub fn is_video(out: &Path) -> bool {
+    out.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("mp4"))
+}
+
+/// The beats of `song`: read from `file` (seconds, one per line, or `choreo beats --json`
+/// output) when given, else found by the tracker.
+pub fn song_beats(song: &Audio, file: Option<&Path>, cfg: &BeatConfig) -> crate::Result<audio::Beats> {
+    Ok(match file {
+        Some(p) => audio::Beats::given(audio::read_beats_file(p, song.duration_secs())?),
+        None => audio::detect_beats(song, cfg)?,
+    })
+}
+
+/// A stitched dance re-aligned to its song (`choreo align`): the dance (with its beats), the
+/// report and the warnings of the beat tracker.
+pub struct Realigned {
+    pub dance: Sequence,
+    pub report: RealignReport,
+    pub warnings: Vec<String>,
+}
+
+/// JSON: `out`, `align`, `metrics`; text: the frames written, the alignment, the figures.
+#[derive(Debug, Clone, Serialize)]
+pub struct RealignReport {
+    pub out: PathBuf,
+    pub align: AlignReport,
+    pub metrics: Metrics,
+    #[serde(skip)]
+    pub frames: usize,
+}
+
+impl fmt::Display for RealignReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "{}: {} frames", self.out.display(), self.frames)?;
+        writeln!(f, "{}", self.align)?;
+        write!(f, "  {}", self.metrics)
+    }
+}
+
+/// Aligns the stitched dance in `poses` to the beats of `song` (or those in `beats_file`); `out`
+/// is only named in the report.
+pub fn realign(poses: &Path, song_path: &Path, beats_file: Option<&Path>, cfg: &AlignConfig, out: &Path) -> crate::Result<Realigned> {
+    let raw = crate::pose::format::read(poses)?;
+    let song = audio::decode(song_path)?;
+    let beats = song_beats(&song, beats_file, &BeatConfig::default())?;
+    let mut warnings = beats.warnings.clone();
+    if beats.beats.is_empty() {
+        warnings.push(format!("{}: no beats found (silent or beatless): spatial alignment only", song_path.display()));
+    }
+    let (mut dance, align) = align::align(&raw, &beats.beats, cfg)?;
+    dance.beats = Some(beats.beats.clone());
+    let metrics = eval::evaluate(&dance, &beats.beats, 0.0, align.jump_px);
+    let report = RealignReport { out: out.into(), align, metrics, frames: dance.len() };
+    Ok(Realigned { dance, report, warnings })
+}
+
+/// A `choreo eval` run: the table, its JSON and the warnings (skipped dances start `skipped: `).
+pub struct Evaluation {
+    pub table: EvalTable,
+    pub json: serde_json::Value,
+    pub warnings: Vec<String>,
+}
+
+/// The real reference of the corpus at `root` (its training dances; its test dances give the
+/// floor), and the dances that failed to load.
+pub fn real_reference(root: &Path) -> crate::Result<(RealReference, Vec<String>)> {
+    let (c, failed) = crate::corpus::load(root, &crate::corpus::CorpusConfig::default())?;
+    Ok((RealReference::of(&c)?, failed.iter().map(|e| format!("skipped: {e}")).collect()))
+}
+
+/// Pose files scored against one song (its beats from `beats_file`, or tracked); `offset` is the
+/// song time of pose frame 0; `jump_px` the discontinuity threshold (default: each dance's);
+/// with `against` (a corpus), their realism beside the real floor.
+pub fn evaluate_files(poses: &[PathBuf], song_path: &Path, beats_file: Option<&Path>, offset: f64, jump_px: Option<f32>, against: Option<&Path>) -> crate::Result<Evaluation> {
+    let song = audio::decode(song_path)?;
+    let b = song_beats(&song, beats_file, &BeatConfig::default())?;
+    let mut warnings = b.warnings.clone();
+    if b.beats.is_empty() {
+        warnings.push(format!("{}: no beats found; beat figures are 0", song_path.display()));
+    }
+    let seqs = poses.iter().map(|p| crate::pose::format::read(p)).collect::<Result<Vec<_>, _>>()?;
+    let ms: Vec<Metrics> = seqs.iter().map(|s| eval::evaluate(s, &b.beats, offset, jump_px.unwrap_or_else(|| align::default_jump_px(s)))).collect();
+    let mut realism = Vec::new();
+    if let Some(root) = against {
+        let (r, skipped) = real_reference(root)?;
+        warnings.extend(skipped);
+        realism = vec![("these dances".to_string(), r.score(&seqs)), ("real test dances (the floor)".to_string(), r.floor())];
+    }
+    let rows: Vec<serde_json::Value> = poses.iter().zip(&ms).map(|(p, m)| json!({"poses": p, "metrics": m})).collect();
+    let rj = realism.first().zip(realism.get(1)).map(|((_, d), (_, f))| json!({"dances": d, "floor": f}));
+    let json = json!({"dances": rows, "realism": rj});
+    let dances = poses.iter().map(|p| p.display().to_string()).zip(ms).collect::<Vec<_>>();
+    Ok(Evaluation { table: EvalTable { totals: dances.len() > 1, dances, realism }, json, warnings })
+}
+
+/// Every dance of a corpus against its own song, and the realism floor: its test dances against
+/// its training dances, or all of its dances against the corpus at `against`.
+pub fn evaluate_corpus(c: &crate::corpus::Corpus, jump_px: Option<f32>, against: Option<&Path>) -> crate::Result<Evaluation> {
+    let jump = |s: &Sequence| jump_px.unwrap_or_else(|| align::default_jump_px(s));
+    let mut warnings = Vec::new();
+    let mut dances = Vec::new();
+    for (n, r) in eval::corpus::score_corpus(c, &BeatConfig::default(), &jump) {
+        match r {
+            Ok(m) => dances.push((n, m)),
+            Err(e) => warnings.push(format!("skipped: {e}")),
+        }
+    }
+    let floor = match against {
+        Some(root) => {
+            let (r, skipped) = real_reference(root)?;
+            warnings.extend(skipped);
+            Some(("these dances", r.score(&c.dances.iter().map(|d| d.poses.clone()).collect::<Vec<_>>())))
+        }
+        None => RealReference::of(c).ok().map(|r| ("real test dances (the floor)", r.floor())),
+    };
+    let rows: Vec<serde_json::Value> = dances.iter().map(|(n, m)| json!({"dance": n, "metrics": m})).collect();
+    let json = json!({"dances": rows, "realism": floor.as_ref().map(|(_, f)| f)});
+    let realism = floor.into_iter().map(|(n, f)| (n.to_string(), f)).collect();
+    Ok(Evaluation { table: EvalTable { dances, totals: true, realism }, json, warnings })
+}
+
+/// The nearest fragments of each clip of a song (`choreo index search`).
+#[derive(Debug, Clone, Serialize)]
+pub struct ClipHits {
+    pub clip: usize,
+    pub time: f64,
+    pub hits: Vec<HitRow>,
+}
+
+/// One hit: the fragment, its dance and genre, its first frame there, the distance.
+#[derive(Debug, Clone, Serialize)]
+pub struct HitRow {
+    pub fragment: u32,
+    pub dance: String,
+    pub genre: String,
+    pub start: u32,
+    pub distance: f32,
+}
+
+impl fmt::Display for ClipHits {
+    /// One line: the clip's time, then `dance@start (distance)` per hit.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let hits: Vec<String> = self.hits.iter().map(|h| format!("{}@{} ({:.3})", h.dance, h.start, h.distance as f64)).collect();
+        write!(f, "{:>6.1}s  {}", self.time, hits.join("  "))
+    }
+}
+
+/// The `k` nearest fragments of each 1-fragment clip of the song (search width `ef`, default the
+/// index's; `exact`: brute force).
+pub fn search_song(inputs: &Inputs, k: usize, ef: Option<usize>, exact: bool) -> crate::Result<Vec<ClipHits>> {
+    let ix = &inputs.index;
+    let ef = ef.unwrap_or(ix.manifest.hnsw.ef_search);
+    let r = retrieve(ix, &inputs.enc, &inputs.card, &inputs.song, k, ef, exact)?;
+    let clip = |(i, hits): (usize, &Vec<crate::index::Hit>)| {
+        let hits = hits
+            .iter()
+            .map(|h| {
+                let f = &ix.fragments[h.fragment.0 as usize];
+                let s = &ix.manifest.sources[f.source as usize];
+                HitRow { fragment: h.fragment.0, dance: s.name.clone(), genre: crate::corpus::Genre::label(s.genre.as_ref()).into(), start: f.start, distance: h.distance }
+            })
+            .collect();
+        ClipHits { clip: i, time: i as f64 * r.clip_secs, hits }
+    };
+    Ok(r.hits.iter().enumerate().map(clip).collect())
 }
 
 /// Stitch and align chosen fragments.

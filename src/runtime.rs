@@ -185,6 +185,22 @@ pub fn ffprobe() -> Command {
 }
 
 /// First line of `ffmpeg -version`, if ffmpeg runs.
+/// `choreo doctor`: a line for ffmpeg and one for ONNX Runtime (where found, or how to get
+/// them), and whether both were found.
+pub fn doctor() -> (String, bool) {
+    let ffmpeg = ffmpeg_version();
+    let ort = onnxruntime_library();
+    let text = format!(
+        "ffmpeg: {}\nonnxruntime: {}",
+        ffmpeg.as_deref().unwrap_or("not found (run tools/setup.sh)"),
+        match &ort {
+            Some(p) => p.display().to_string(),
+            None => format!("libonnxruntime.so {ORT_VERSION} not found in vendor/onnxruntime (run tools/setup.sh)"),
+        }
+    );
+    (text, ffmpeg.is_some() && ort.is_some())
+}
+
 pub fn ffmpeg_version() -> Option<String> {
     let out = Command::new(ffmpeg_bin()).arg("-version").stdin(Stdio::null()).output().ok()?;
     out.status.success().then(|| String::from_utf8_lossy(&out.stdout).lines().next().unwrap_or("").to_string())

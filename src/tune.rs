@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use crate::align::{self, AlignConfig, AlignError, BeatEvent, BeatWindow, OffBeat, Smoothing, SpatialSettings, TemporalConfig};
+use crate::align::{self, AlignConfig, AlignError, BeatEvent, BeatWindow, OffBeat, OffBeatStops, Smoothing, SpatialSettings, TemporalConfig};
 use crate::eval::{self, plot, Metrics};
 use crate::pose::Sequence;
 
@@ -22,8 +22,8 @@ pub struct Grid {
     pub jump_px: Vec<f32>,
     pub period_th: Vec<f32>,
     pub event: Vec<BeatEvent>,
-    /// Off-beat handlings; `Smooth`'s pulse is taken from `pulse`.
-    pub keep_off_beat: Vec<bool>,
+    /// Off-beat handlings; `Smooth` takes each pulse of `pulse`.
+    pub off_beat: Vec<OffBeatStops>,
     pub pulse: Vec<f64>,
     pub max_stretch: f64,
 }
@@ -45,11 +45,10 @@ impl Grid {
     pub fn settings(&self) -> Result<Vec<AlignConfig>, GridError> {
         let jumps: Vec<Option<f32>> = if self.jump_px.is_empty() { vec![None] } else { self.jump_px.iter().map(|j| Some(*j)).collect() };
         let mut offs = Vec::new();
-        for &keep in &self.keep_off_beat {
-            if keep {
-                offs.push(OffBeat::Keep);
-            } else {
-                offs.extend(self.pulse.iter().map(|&pulse| OffBeat::Smooth { pulse }));
+        for &stops in &self.off_beat {
+            match stops {
+                OffBeatStops::Keep => offs.push(OffBeat::Keep),
+                OffBeatStops::Smooth => offs.extend(self.pulse.iter().map(|&pulse| OffBeat::Smooth { pulse })),
             }
         }
         let mut out = Vec::new();
@@ -140,10 +139,7 @@ pub fn sweep(raw: &Sequence, beats: &[f64], settings: &[AlignConfig], progress: 
             period_th: ac.spatial.period_th,
             beat_event: t.event,
             off_beat_stops: t.off_beat.name(),
-            pulse: match t.off_beat {
-                OffBeat::Smooth { pulse } => Some(pulse),
-                OffBeat::Keep => None,
-            },
+            pulse: t.off_beat.pulse(),
             metrics,
             seconds,
         });
@@ -157,6 +153,52 @@ pub fn sweep(raw: &Sequence, beats: &[f64], settings: &[AlignConfig], progress: 
     best.beats = Some(beats.to_vec());
     let rows = order.into_iter().map(|i| rows[i].clone()).collect();
     Ok(Sweep { rows, unaligned, best })
+}
+
+impl Sweep {
+    /// JSON: the criterion, the unaligned figures and the settings, best first.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({"criterion": CRITERION, "unaligned": self.unaligned, "settings": self.rows})
+    }
+}
+
+impl std::fmt::Display for Sweep {
+    /// The table, best first, ending with the unaligned dance; every line ends in a newline.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "best first: {CRITERION}")?;
+        writeln!(f, "{:<7} {:>3} {:>3} {:>5} {:>6} {:>6} {:>5} {:>6} {:>5} | {:>7} {:>7} {:>6} {:>6} {:>6} {:>7}", "spatial", "ωa", "ωb", "ωc", "jump", "per.th", "event", "offbt", "pulse", "seams", "discont", "cover", "hit", "BAS", "time")?;
+        let mut line = |cells: [String; 10], m: &Metrics| {
+            let [sp, wa, wb, wc, j, pt, ev, ob, pu, t] = cells;
+            writeln!(
+                f,
+                "{:<7} {:>3} {:>3} {:>5} {:>6} {:>6} {:>5} {:>6} {:>5} | {:>3}/{:<3} {:>7} {:>6.3} {:>6.3} {:>6.3} {:>7}",
+                sp, wa, wb, wc, j, pt, ev, ob, pu, m.visible_seams, m.seams, m.discontinuous_frames, m.beat_coverage, m.hit_rate, m.beat_align_score, t
+            )
+        };
+        for r in &self.rows {
+            let cells = [
+                format!("{:?}", r.spatial).to_lowercase(),
+                r.wa.to_string(),
+                r.wb.to_string(),
+                r.wc.clone(),
+                format!("{:.1}", r.jump_px),
+                format!("{:.1}", r.period_th),
+                format!("{:?}", r.beat_event).to_lowercase(),
+                r.off_beat_stops.to_string(),
+                r.pulse.map(|p| format!("{p:.2}")).unwrap_or_else(|| "-".into()),
+                format!("{:.3}s", r.seconds),
+            ];
+            line(cells, &r.metrics)?;
+        }
+        line(std::array::from_fn(|k| if k == 0 { "none".into() } else { "-".into() }), &self.unaligned)
+    }
+}
+
+/// Writes [`plot_svg`] for `song` to `path` (atomically).
+pub fn write_plot(path: &std::path::Path, song: &crate::audio::Audio, raw: &Sequence, beats: &[f64], sweep: &Sweep) -> Result<(), crate::io::IoError> {
+    let (env, rate) = crate::audio::beats::onset_strength(song);
+    let name = song.path.file_name().map(|f| f.to_string_lossy().to_string()).unwrap_or_default();
+    crate::io::write_atomic(path, plot_svg(&name, &env, rate, raw, beats, sweep).as_bytes())
 }
 
 /// The SVG of `choreo tune --plot`: the song's onset envelope (`onset` at `onset_rate` per
@@ -191,7 +233,7 @@ mod tests {
             jump_px: vec![],
             period_th: vec![5.0],
             event: vec![BeatEvent::Stop],
-            keep_off_beat: vec![false, true],
+            off_beat: vec![OffBeatStops::Smooth, OffBeatStops::Keep],
             pulse: vec![0.0, 0.3],
             max_stretch: 1.5,
         }

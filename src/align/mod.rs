@@ -8,7 +8,7 @@ pub mod temporal;
 use serde::Serialize;
 
 pub use spatial::{Smoothing, SpatialConfig, SpatialReport};
-pub use temporal::{BeatEvent, BeatWindow, OffBeat, TemporalConfig, TemporalReport};
+pub use temporal::{BeatEvent, BeatWindow, OffBeat, OffBeatStops, TemporalConfig, TemporalReport};
 
 use crate::pose::normalize::body_height;
 use crate::pose::Sequence;
@@ -104,6 +104,27 @@ pub struct AlignReport {
     pub jump_px: f32,
     pub spatial: SpatialReport,
     pub temporal: Option<TemporalReport>,
+}
+
+impl std::fmt::Display for AlignReport {
+    /// Two lines, spatial and temporal, each indented by two spaces.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s = &self.spatial;
+        writeln!(f, "  spatial: jump {:.1} px, discontinuous frames {} → {} ({} windows rebuilt)", self.jump_px, s.discontinuous_before, s.discontinuous_after, s.windows)?;
+        match &self.temporal {
+            Some(t) => write!(
+                f,
+                "  temporal: ωc {} frames, {} of {} beats anchored, mean shift {:.1} frames, {} off-beat stops carried through, speed changed {:.0} % on average",
+                t.wc,
+                t.anchored,
+                t.beats,
+                t.mean_shift_frames,
+                t.off_beat_stops_smoothed,
+                100.0 * t.mean_rate_change
+            ),
+            None => f.write_str("  temporal: off"),
+        }
+    }
 }
 
 pub use crate::pose::motion::seam_flags;

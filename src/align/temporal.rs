@@ -67,7 +67,32 @@ pub enum OffBeat {
     Smooth { pulse: f64 },
 }
 
+/// The kind of [`OffBeat`] without its pulse (a setting value: a pulse comes with `Smooth`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OffBeatStops {
+    /// Re-time through the fragments' stops that fall between beats (within the largest stretch).
+    Smooth,
+    /// Leave them as the fragments have them.
+    Keep,
+}
+
 impl OffBeat {
+    /// `stops` with `pulse` (used only when smoothing).
+    pub fn new(stops: OffBeatStops, pulse: f64) -> OffBeat {
+        match stops {
+            OffBeatStops::Smooth => OffBeat::Smooth { pulse },
+            OffBeatStops::Keep => OffBeat::Keep,
+        }
+    }
+
+    /// The pulse when smoothing.
+    pub fn pulse(&self) -> Option<f64> {
+        match self {
+            OffBeat::Smooth { pulse } => Some(*pulse),
+            OffBeat::Keep => None,
+        }
+    }
+
     pub fn name(&self) -> &'static str {
         match self {
             OffBeat::Keep => "keep",

@@ -106,24 +106,82 @@ pub enum BeatMethod {
     BeatNet,
     /// Offline: onset-strength envelope + tempo estimate + dynamic programming (Ellis 2007).
     Dp,
-    /// aubio's real-time tracker with the named onset function ("specflux", "hfc", "complex", ...).
-    Aubio { onset: String },
+    /// aubio's real-time tracker with the given onset function.
+    Aubio { onset: AubioOnset },
 }
 
-/// The onset functions aubio's tracker accepts, in the order the bench reports them.
-pub const AUBIO_ONSETS: &[&str] =
-    &["specflux", "hfc", "complex", "energy", "phase", "wphase", "kl", "mkl", "specdiff"];
+/// The onset functions aubio's tracker accepts (aubio's names, lower case).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AubioOnset {
+    Specflux,
+    Hfc,
+    Complex,
+    Energy,
+    Phase,
+    Wphase,
+    Kl,
+    Mkl,
+    Specdiff,
+}
+
+/// Every onset function, in the order the bench reports them.
+pub const AUBIO_ONSETS: &[AubioOnset] = &[
+    AubioOnset::Specflux,
+    AubioOnset::Hfc,
+    AubioOnset::Complex,
+    AubioOnset::Energy,
+    AubioOnset::Phase,
+    AubioOnset::Wphase,
+    AubioOnset::Kl,
+    AubioOnset::Mkl,
+    AubioOnset::Specdiff,
+];
 
 /// The onset function `aubio` without a name stands for (best mean F of [`AUBIO_ONSETS`]).
-pub const DEFAULT_AUBIO_ONSET: &str = "wphase";
+pub const DEFAULT_AUBIO_ONSET: AubioOnset = AubioOnset::Wphase;
 
 /// The tolerance of the usual beat F-measure: ±70 ms.
 pub const F_MEASURE_TOLERANCE: f64 = 0.07;
 
+impl AubioOnset {
+    /// aubio's name for it.
+    pub fn name(self) -> &'static str {
+        match self {
+            AubioOnset::Specflux => "specflux",
+            AubioOnset::Hfc => "hfc",
+            AubioOnset::Complex => "complex",
+            AubioOnset::Energy => "energy",
+            AubioOnset::Phase => "phase",
+            AubioOnset::Wphase => "wphase",
+            AubioOnset::Kl => "kl",
+            AubioOnset::Mkl => "mkl",
+            AubioOnset::Specdiff => "specdiff",
+        }
+    }
+}
+
+impl fmt::Display for AubioOnset {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for AubioOnset {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let s = s.trim();
+        AUBIO_ONSETS.iter().copied().find(|o| o.name().eq_ignore_ascii_case(s)).ok_or_else(|| {
+            let names: Vec<&str> = AUBIO_ONSETS.iter().map(|o| o.name()).collect();
+            format!("unknown aubio onset method '{s}': valid ones are {}", names.join(", "))
+        })
+    }
+}
+
 impl FromStr for BeatMethod {
     type Err = String;
 
-    /// `dp`, `aubio` (with [`DEFAULT_AUBIO_ONSET`]) or `aubio:ONSET`.
+    /// `beatnet`, `dp`, `aubio` (with [`DEFAULT_AUBIO_ONSET`]) or `aubio:ONSET`.
     fn from_str(s: &str) -> Result<Self, String> {
         let s = s.trim();
         if s.eq_ignore_ascii_case("dp") {
@@ -132,22 +190,15 @@ impl FromStr for BeatMethod {
         if s.eq_ignore_ascii_case("beatnet") {
             return Ok(BeatMethod::BeatNet);
         }
-        let onset = if s.eq_ignore_ascii_case("aubio") {
-            Some(DEFAULT_AUBIO_ONSET.to_string())
-        } else {
-            s.split_once(':')
-                .filter(|(m, _)| m.eq_ignore_ascii_case("aubio"))
-                .map(|(_, o)| o.trim().to_ascii_lowercase())
-        };
-        match onset {
-            Some(onset) => {
-                check_onset(&onset)?;
-                Ok(BeatMethod::Aubio { onset })
+        if s.eq_ignore_ascii_case("aubio") {
+            return Ok(BeatMethod::Aubio { onset: DEFAULT_AUBIO_ONSET });
+        }
+        match s.split_once(':').filter(|(m, _)| m.eq_ignore_ascii_case("aubio")) {
+            Some((_, onset)) => Ok(BeatMethod::Aubio { onset: onset.parse()? }),
+            None => {
+                let names: Vec<&str> = AUBIO_ONSETS.iter().map(|o| o.name()).collect();
+                Err(format!("unknown beat method '{s}': expected 'beatnet', 'dp', 'aubio' or 'aubio:ONSET' with ONSET one of {}", names.join(", ")))
             }
-            None => Err(format!(
-                "unknown beat method '{s}': expected 'beatnet', 'dp', 'aubio' or 'aubio:ONSET' with ONSET one of {}",
-                AUBIO_ONSETS.join(", ")
-            )),
         }
     }
 }
@@ -159,14 +210,6 @@ impl fmt::Display for BeatMethod {
             BeatMethod::Dp => f.write_str("dp"),
             BeatMethod::Aubio { onset } => write!(f, "aubio:{onset}"),
         }
-    }
-}
-
-fn check_onset(onset: &str) -> Result<(), String> {
-    if AUBIO_ONSETS.contains(&onset) {
-        Ok(())
-    } else {
-        Err(format!("unknown aubio onset method '{onset}': valid ones are {}", AUBIO_ONSETS.join(", ")))
     }
 }
 
@@ -252,9 +295,6 @@ pub fn detect_beats(audio: &Audio, cfg: &BeatConfig) -> Result<Beats, AudioError
     if audio.sample_rate == 0 {
         return Err(invalid("sample rate is 0".into()));
     }
-    if let BeatMethod::Aubio { onset } = &cfg.method {
-        check_onset(onset).map_err(invalid)?;
-    }
     if audio.samples.iter().any(|s| !s.is_finite()) {
         return Err(invalid("non-finite samples".into()));
     }
@@ -294,7 +334,7 @@ pub fn detect_beats(audio: &Audio, cfg: &BeatConfig) -> Result<Beats, AudioError
             b?
         }
         BeatMethod::Dp => dp::track(&audio.samples, audio.sample_rate),
-        BeatMethod::Aubio { onset } => aubio_track(&audio.samples, audio.sample_rate, onset).map_err(invalid)?,
+        BeatMethod::Aubio { onset } => aubio_track(&audio.samples, audio.sample_rate, *onset).map_err(invalid)?,
     };
     b.method = cfg.method.to_string();
     Ok(b)
@@ -496,9 +536,9 @@ pub fn parse_beat_annotations(text: &str) -> Vec<f64> {
 const AUBIO_BUF: usize = 2048;
 const AUBIO_HOP: usize = 512;
 
-fn aubio_track(samples: &[f32], sr: u32, onset: &str) -> Result<Beats, String> {
+fn aubio_track(samples: &[f32], sr: u32, onset: AubioOnset) -> Result<Beats, String> {
     use aubio_rs::{OnsetMode, Tempo};
-    let mode: OnsetMode = onset.parse().map_err(|_| format!("aubio does not know onset method '{onset}'"))?;
+    let mode: OnsetMode = onset.name().parse().map_err(|_| format!("aubio does not know onset method '{onset}'"))?;
     let mut tempo = Tempo::new(mode, AUBIO_BUF, AUBIO_HOP, sr)
         .map_err(|e| format!("aubio tempo tracker ({onset}, rate {sr}): {e}"))?;
     let mut beats = Vec::new();
@@ -1047,16 +1087,21 @@ mod tests {
     #[test]
     fn method_parsing() {
         assert_eq!("dp".parse::<BeatMethod>(), Ok(BeatMethod::Dp));
-        assert_eq!("aubio:hfc".parse::<BeatMethod>(), Ok(BeatMethod::Aubio { onset: "hfc".into() }));
+        assert_eq!("aubio:hfc".parse::<BeatMethod>(), Ok(BeatMethod::Aubio { onset: AubioOnset::Hfc }));
+        assert_eq!("AUBIO:SpecDiff".parse::<BeatMethod>(), Ok(BeatMethod::Aubio { onset: AubioOnset::Specdiff }));
         assert_eq!(
             "aubio".parse::<BeatMethod>(),
-            Ok(BeatMethod::Aubio { onset: DEFAULT_AUBIO_ONSET.into() })
+            Ok(BeatMethod::Aubio { onset: DEFAULT_AUBIO_ONSET })
         );
         let err = "aubio:nope".parse::<BeatMethod>().unwrap_err();
         assert!(err.contains("specflux") && err.contains("mkl"), "{err}");
         assert!("xyz".parse::<BeatMethod>().is_err());
-        for m in [BeatMethod::Dp, BeatMethod::Aubio { onset: "kl".into() }] {
+        for m in [BeatMethod::Dp, BeatMethod::BeatNet].into_iter().chain(AUBIO_ONSETS.iter().map(|&onset| BeatMethod::Aubio { onset })) {
             assert_eq!(m.to_string().parse::<BeatMethod>(), Ok(m));
+        }
+        // The names are aubio's: each one is an onset mode aubio knows.
+        for o in AUBIO_ONSETS {
+            assert!(o.name().parse::<aubio_rs::OnsetMode>().is_ok(), "{o}");
         }
     }
 

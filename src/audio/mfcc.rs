@@ -144,32 +144,14 @@ pub fn mfcc_samples(samples: &[f32], sample_rate: u32, cfg: &MfccConfig) -> Mfcc
     let slen = samples.len();
     let numframes = if slen <= frame_len { 1 } else { 1 + (slen - frame_len).div_ceil(step) };
     let highfreq = cfg.highfreq.unwrap_or(sample_rate as f64 / 2.0);
-    let fb = filterbank(cfg.nfilt, nfft, sample_rate, cfg.lowfreq, highfreq);
-    // Sparse view of each filter: (first bin, weights).
-    let fb_sparse: Vec<(usize, Vec<f64>)> = fb
-        .iter()
-        .map(|row| {
-            let first = row.iter().position(|&w| w != 0.0).unwrap_or(0);
-            let last = row.iter().rposition(|&w| w != 0.0).map(|p| p + 1).unwrap_or(first);
-            (first, row[first..last].to_vec())
-        })
-        .collect();
+    let fb32 = sparse_filters(&filterbank(cfg.nfilt, nfft, sample_rate, cfg.lowfreq, highfreq));
     let dct = dct_matrix(cfg.nfilt, cfg.numcep);
-    let lift: Vec<f64> = (0..cfg.numcep)
-        .map(|n| {
-            if cfg.ceplifter > 0.0 {
-                1.0 + cfg.ceplifter / 2.0 * (std::f64::consts::PI * n as f64 / cfg.ceplifter).sin()
-            } else {
-                1.0
-            }
-        })
-        .collect();
+    let lift = lifter(cfg.numcep, cfg.ceplifter);
     // A real FFT in f32 (SIMD, half the work of a complex one); power spectrum and filterbank in
     // f32 with several accumulators so they vectorise; logs, DCT and lifter in f64.
     let fft: Arc<dyn RealToComplex<f32>> = RealFftPlanner::<f32>::new().plan_fft_forward(nfft);
     // Pre-emphasis as python_speech_features: y[0] = x[0], y[n] = x[n] - a x[n-1].
     let preemph = cfg.preemph as f32;
-    let fb32: Vec<(usize, Vec<f32>)> = fb_sparse.iter().map(|(f, w)| (*f, w.iter().map(|&x| x as f32).collect())).collect();
     let inv_nfft = 1.0 / nfft as f32;
     let numcep = cfg.numcep;
     let rows: Vec<Vec<f32>> = (0..numframes)
@@ -180,19 +162,7 @@ pub fn mfcc_samples(samples: &[f32], sample_rate: u32, cfg: &MfccConfig) -> Mfcc
             |(input, spec, scratch, pspec), f| {
                 let start = f * step;
                 let end = (start + frame_len).min(slen);
-                let len = end - start;
-                if start == 0 {
-                    input[0] = samples[0];
-                    for i in 1..len {
-                        input[i] = samples[i] - preemph * samples[i - 1];
-                    }
-                } else {
-                    let (cur, prev) = (&samples[start..end], &samples[start - 1..end - 1]);
-                    for ((o, c), p) in input[..len].iter_mut().zip(cur).zip(prev) {
-                        *o = c - preemph * p;
-                    }
-                }
-                input[len..].fill(0.0);
+                preemphasize(samples, start, end, preemph, input);
                 // Lengths are fixed by the plan, so this cannot fail.
                 let _ = fft.process_with_scratch(input, spec, scratch);
                 for (p, c) in pspec.iter_mut().zip(spec.iter()) {
@@ -220,6 +190,42 @@ pub fn mfcc_samples(samples: &[f32], sample_rate: u32, cfg: &MfccConfig) -> Mfcc
         )
         .collect();
     Mfcc { data: rows.concat(), numcep, step, sample_rate }
+}
+
+/// Each filter's nonzero span: (first bin, weights in f32).
+fn sparse_filters(fb: &[Vec<f64>]) -> Vec<(usize, Vec<f32>)> {
+    fb.iter()
+        .map(|row| {
+            let first = row.iter().position(|&w| w != 0.0).unwrap_or(0);
+            let last = row.iter().rposition(|&w| w != 0.0).map(|p| p + 1).unwrap_or(first);
+            (first, row[first..last].iter().map(|&x| x as f32).collect())
+        })
+        .collect()
+}
+
+/// The sinusoidal lifter of python_speech_features (all ones when `ceplifter` ≤ 0).
+fn lifter(numcep: usize, ceplifter: f64) -> Vec<f64> {
+    (0..numcep)
+        .map(|n| if ceplifter > 0.0 { 1.0 + ceplifter / 2.0 * (std::f64::consts::PI * n as f64 / ceplifter).sin() } else { 1.0 })
+        .collect()
+}
+
+/// Frame `samples[start..end]` pre-emphasised into `input` (as python_speech_features: y[0] =
+/// x[0], y[n] = x[n] - a x[n-1]), zero-padded to its length.
+fn preemphasize(samples: &[f32], start: usize, end: usize, preemph: f32, input: &mut [f32]) {
+    let len = end - start;
+    if start == 0 {
+        input[0] = samples[0];
+        for i in 1..len {
+            input[i] = samples[i] - preemph * samples[i - 1];
+        }
+    } else {
+        let (cur, prev) = (&samples[start..end], &samples[start - 1..end - 1]);
+        for ((o, c), p) in input[..len].iter_mut().zip(cur).zip(prev) {
+            *o = c - preemph * p;
+        }
+    }
+    input[len..].fill(0.0);
 }
 
 /// Sum with eight independent accumulators (vectorises; f32 error ~1e-6 relative here).

@@ -9,7 +9,7 @@ pub mod mfcc;
 
 use std::path::PathBuf;
 
-pub use beats::{detect_beats, read_beats_file, BeatConfig, BeatMethod, Beats};
+pub use beats::{detect_beats, read_beats_file, AubioOnset, BeatConfig, BeatMethod, Beats};
 pub use decode::decode;
 pub use mfcc::{mfcc, Mfcc, MfccConfig};
 

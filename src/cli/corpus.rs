@@ -4,7 +4,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
-use indicatif::{ProgressBar, ProgressStyle};
 
 use choreo::corpus::{self, CorpusConfig, FragmentConfig};
 use choreo::units::DEFAULT_FPS;
@@ -33,43 +32,17 @@ pub struct StatsArgs {
 }
 
 pub fn run(c: CorpusCommand) -> anyhow::Result<ExitCode> {
-    match c {
-        CorpusCommand::Stats(a) => stats(a),
-    }
-}
-
-/// A progress bar on stderr, hidden when stderr is not a terminal.
-pub fn bar(len: u64, what: &str) -> ProgressBar {
-    let pb = ProgressBar::new(len);
-    pb.set_style(ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} ({elapsed})").unwrap_or_else(|_| ProgressStyle::default_bar()));
-    pb.set_message(what.to_string());
-    pb
-}
-
-fn stats(a: StatsArgs) -> anyhow::Result<ExitCode> {
+    let CorpusCommand::Stats(a) = c;
     let fps = super::check_fps(a.fps)?;
     if !(a.fragment_secs.is_finite() && a.fragment_secs > 0.0) {
         anyhow::bail!("--fragment-secs must be positive, got {}", a.fragment_secs);
     }
-    let cfg = CorpusConfig { fps, ..CorpusConfig::default() };
-    let (_, dirs) = corpus::scan(&a.corpus)?;
-    let pb = bar(dirs.len() as u64, "loading dances");
-    let (c, failed) = corpus::load_with_progress(&a.corpus, &cfg, &|| pb.inc(1))?;
-    pb.finish_and_clear();
-    for e in &failed {
-        eprintln!("choreo: warning: skipped: {e}");
-    }
+    let (c, failed) = super::load_corpus(&a.corpus, &CorpusConfig { fps, ..CorpusConfig::default() })?;
     let s = corpus::stats(&c, &FragmentConfig { fragment_secs: a.fragment_secs });
-    if a.json {
-        println!("{}", serde_json::to_string_pretty(&s)?);
-    } else {
-        println!("{s}");
-    }
-    if failed.is_empty() {
-        Ok(ExitCode::SUCCESS)
-    } else {
+    println!("{}", if a.json { serde_json::to_string_pretty(&s)? } else { s.to_string() });
+    if failed > 0 {
         // The figures cover the dances that loaded; the exit code says some did not, on one line.
-        let total = c.dances.len() + failed.len();
-        anyhow::bail!("{}: {} of {total} dances could not be loaded (named above)", a.corpus.display(), failed.len())
+        anyhow::bail!("{}: {failed} of {} dances could not be loaded (named above)", a.corpus.display(), c.dances.len() + failed);
     }
+    Ok(ExitCode::SUCCESS)
 }

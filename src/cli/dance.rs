@@ -5,26 +5,14 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::bail;
-use clap::{Args, ValueEnum};
+use clap::Args;
 
-use choreo::align::{self, AlignConfig, AlignError, AlignReport, BeatEvent, BeatWindow, OffBeat, Smoothing, SpatialSettings, TemporalConfig};
+use choreo::align::{AlignConfig, AlignError, BeatEvent, BeatWindow, OffBeat, OffBeatStops, Smoothing, SpatialSettings, TemporalConfig};
 use choreo::audio::{self, BeatConfig};
 use choreo::choreograph::{SearchConfig, SelectConfig, Segmentation, Selection};
-use choreo::pipeline::{self, DanceConfig};
-use choreo::eval::{self, Metrics};
+use choreo::pipeline::{self, DanceConfig, DanceReport, Inputs};
+use choreo::pose::Sequence;
 use choreo::tune;
-use choreo::index::Index;
-use choreo::model;
-use choreo::pose::{format, Sequence};
-use choreo::render::video::{render_video, RenderConfig};
-
-#[derive(Clone, Copy, ValueEnum, PartialEq, Eq, Debug)]
-pub enum OffBeatArg {
-    /// Re-time through the fragments' stops that fall between beats (within --max-stretch).
-    Smooth,
-    /// Leave them as the fragments have them.
-    Keep,
-}
 
 /// The alignment flags shared by `dance` and `align`.
 #[derive(Args, Clone, Debug)]
@@ -60,7 +48,7 @@ pub struct AlignFlags {
     /// What happens to the fragments' stops that fall between beats (smooth: measured in
     /// tools/bench/dance.sh).
     #[arg(long, value_enum, default_value = "smooth")]
-    pub off_beat_stops: OffBeatArg,
+    pub off_beat_stops: OffBeatStops,
     /// With smoothed off-beat stops: how much the motion swells between two stops (0 = even
     /// speed; 0.3 measured in tools/bench/dance.sh).
     #[arg(long, default_value_t = DEFAULT_PULSE)]
@@ -86,10 +74,7 @@ impl AlignFlags {
                 wc: self.wc,
                 event: self.beat_event,
                 max_stretch: self.max_stretch,
-                off_beat: match self.off_beat_stops {
-                    OffBeatArg::Smooth => OffBeat::Smooth { pulse: self.pulse },
-                    OffBeatArg::Keep => OffBeat::Keep,
-                },
+                off_beat: OffBeat::new(self.off_beat_stops, self.pulse),
                 ..TemporalConfig::default()
             }),
         };
@@ -148,7 +133,7 @@ pub struct SourceFlags {
 }
 
 impl SourceFlags {
-    fn config(&self, index: &Index, song: &audio::Audio, align: Option<AlignConfig>) -> anyhow::Result<DanceConfig> {
+    fn config(&self, inputs: &Inputs, align: Option<AlignConfig>) -> anyhow::Result<DanceConfig> {
         if self.topk == 0 {
             bail!("--topk must be at least 1");
         }
@@ -162,7 +147,7 @@ impl SourceFlags {
             bail!("--transition-weight, --reuse-penalty and --rhythm-weight must be ≥ 0");
         }
         Ok(DanceConfig {
-            search: SearchConfig { k: self.topk, ef: self.ef.unwrap_or(index.manifest.hnsw.ef_search).max(self.topk), exact: self.exact },
+            search: SearchConfig { k: self.topk, ef: self.ef.unwrap_or(inputs.index.manifest.hnsw.ef_search).max(self.topk), exact: self.exact },
             segmentation: self.segment,
             select: SelectConfig {
                 selection: self.select,
@@ -174,7 +159,7 @@ impl SourceFlags {
             },
             align,
             beats: BeatConfig::default(),
-            given_beats: self.beats.as_deref().map(|p| audio::read_beats_file(p, song.duration_secs())).transpose()?,
+            given_beats: self.beats.as_deref().map(|p| audio::read_beats_file(p, inputs.song.duration_secs())).transpose()?,
         })
     }
 }
@@ -246,7 +231,7 @@ pub struct TuneArgs {
     pub max_stretch: f64,
     /// Off-beat stop handlings to try (smooth, keep).
     #[arg(long, value_delimiter = ',', value_enum, default_value = "smooth")]
-    pub off_beat_stops: Vec<OffBeatArg>,
+    pub off_beat_stops: Vec<OffBeatStops>,
     /// Pulses to try (swell between stops when smoothing them).
     #[arg(long, value_delimiter = ',', default_value = "0.3")]
     pub pulse: Vec<f64>,
@@ -262,126 +247,60 @@ pub struct TuneArgs {
     pub out: Option<PathBuf>,
 }
 
-fn load(src: &SourceFlags) -> anyhow::Result<(Index, model::Encoders, model::ModelCard, audio::Audio)> {
-    let index = Index::open(&src.index)?;
-    let (enc, card) = model::load(&src.model, &candle_core::Device::Cpu)?;
-    let song = audio::decode(&src.song)?;
-    Ok((index, enc, card, song))
+fn load(src: &SourceFlags) -> anyhow::Result<Inputs> {
+    Ok(Inputs::load(&src.index, &src.model, &src.song)?)
 }
 
-fn metrics(seq: &Sequence, beats: &[f64], jump: f32) -> Metrics {
-    eval::evaluate(seq, beats, 0.0, jump)
-}
-
-fn print_align(r: &AlignReport) {
-    eprintln!(
-        "  spatial: jump {:.1} px, discontinuous frames {} → {} ({} windows rebuilt)",
-        r.jump_px, r.spatial.discontinuous_before, r.spatial.discontinuous_after, r.spatial.windows
-    );
-    match &r.temporal {
-        Some(t) => eprintln!(
-            "  temporal: ωc {} frames, {} of {} beats anchored, mean shift {:.1} frames, {} off-beat stops carried through, speed changed {:.0} % on average",
-            t.wc,
-            t.anchored,
-            t.beats,
-            t.mean_shift_frames,
-            t.off_beat_stops_smoothed,
-            100.0 * t.mean_rate_change
-        ),
-        None => eprintln!("  temporal: off"),
+/// A library error, with a setting error in the CLI's words.
+fn lib_error(e: choreo::Error) -> anyhow::Error {
+    match e {
+        choreo::Error::Align(e) => flag_error(e),
+        e => e.into(),
     }
-}
-
-fn print_metrics(m: &Metrics) {
-    eprintln!(
-        "  metrics: visible seams {}/{}, discontinuous frames {}, kinematic beats {} for {} music beats (coverage {:.3}), hit rate {:.3}, Beat Align Score {:.3}",
-        m.visible_seams, m.seams, m.discontinuous_frames, m.kinematic_beats, m.music_beats, m.beat_coverage, m.hit_rate, m.beat_align_score
-    );
 }
 
 fn write_output(seq: &Sequence, out: &Path, song: &Path) -> anyhow::Result<()> {
-    let is_video = out.extension().and_then(|e| e.to_str()).map(|e| e.eq_ignore_ascii_case("mp4")).unwrap_or(false);
-    if is_video {
-        let pb = super::corpus::bar(seq.len() as u64, "rendering");
-        let res = render_video(seq, song, out, &RenderConfig::default(), &|done, total| {
-            pb.set_length(total);
-            pb.set_position(done);
-        });
-        // Cleared on failure too: the error is then the only line left.
-        pb.finish_and_clear();
-        res?;
-    } else {
-        format::write(seq, out)?;
+    if !pipeline::is_video(out) {
+        return Ok(pipeline::write_dance(seq, out, song, &|_, _| {})?);
     }
-    Ok(())
+    let pb = super::bar(seq.len() as u64, "rendering");
+    let res = pipeline::write_dance(seq, out, song, &|done, total| {
+        pb.set_length(total);
+        pb.set_position(done);
+    });
+    // Cleared on failure too: the error is then the only line left.
+    pb.finish_and_clear();
+    Ok(res?)
 }
 
 pub fn dance(a: DanceArgs) -> anyhow::Result<ExitCode> {
     let align_cfg = if a.no_align { None } else { Some(a.align.config()?) };
     let t0 = Instant::now();
-    let (index, enc, card, song) = load(&a.src)?;
-    let cfg = a.src.config(&index, &song, align_cfg)?;
-    let c = pipeline::choreograph(&index, &enc, &card, &song, &cfg)?;
-    let secs = t0.elapsed().as_secs_f64();
-    for w in &c.summary.warnings {
-        eprintln!("choreo: warning: {w}");
-    }
+    let inputs = load(&a.src)?;
+    let c = inputs.choreograph(&a.src.config(&inputs, align_cfg)?)?;
+    let seconds = t0.elapsed().as_secs_f64();
+    super::warn(&c.summary.warnings);
     // Everything that can fail runs before the output is written.
-    let jump = align_cfg.map(|x| x.jump_for(&c.raw)).unwrap_or_else(|| align::default_jump_px(&c.raw));
-    let m = metrics(&c.dance, &c.beats, jump);
+    let r = DanceReport { out: a.out.clone(), metrics: c.metrics(align_cfg.as_ref()), summary: c.summary.clone(), seconds, fps: c.dance.fps };
     write_output(&c.dance, &a.out, &a.src.song)?;
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&serde_json::json!({"out": a.out, "summary": c.summary, "metrics": m, "seconds": secs}))?);
+        println!("{}", super::json(&r, true)?);
     } else {
-        let s = &c.summary;
-        eprintln!(
-            "{}: {:.1} s, {} frames at {} fps, {:.0} BPM; {} clips, {} seams, {} distinct fragments ({} reused), mean audio–pose distance {:.3} ({:.2} s)",
-            a.out.display(),
-            s.song_secs,
-            s.frames,
-            c.dance.fps,
-            s.bpm,
-            s.segments,
-            s.seams,
-            s.distinct_fragments,
-            s.reused,
-            s.mean_audio_distance,
-            secs
-        );
-        if let Some(r) = &s.align {
-            print_align(r);
-        }
-        print_metrics(&m);
+        eprintln!("{r}");
     }
     Ok(ExitCode::SUCCESS)
 }
 
 pub fn align_cmd(a: AlignArgs) -> anyhow::Result<ExitCode> {
     let cfg = a.align.config()?;
-    let raw = format::read(&a.poses)?;
-    let song = audio::decode(&a.song)?;
-    let beats = match &a.beats {
-        Some(p) => audio::Beats::given(audio::read_beats_file(p, song.duration_secs())?),
-        None => audio::detect_beats(&song, &BeatConfig::default())?,
-    };
-    for w in &beats.warnings {
-        eprintln!("choreo: warning: {w}");
-    }
-    if beats.beats.is_empty() {
-        eprintln!("choreo: warning: {}: no beats found (silent or beatless): spatial alignment only", a.song.display());
-    }
-    let (out, rep) = align::align(&raw, &beats.beats, &cfg).map_err(flag_error)?;
-    let mut out = out;
-    out.beats = Some(beats.beats.clone());
+    let r = pipeline::realign(&a.poses, &a.song, a.beats.as_deref(), &cfg, &a.out).map_err(lib_error)?;
+    super::warn(&r.warnings);
     // Everything that can fail runs before the output is written.
-    let m = metrics(&out, &beats.beats, rep.jump_px);
-    write_output(&out, &a.out, &a.song)?;
+    write_output(&r.dance, &a.out, &a.song)?;
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&serde_json::json!({"out": a.out, "align": rep, "metrics": m}))?);
+        println!("{}", super::json(&r.report, true)?);
     } else {
-        eprintln!("{}: {} frames", a.out.display(), out.len());
-        print_align(&rep);
-        print_metrics(&m);
+        eprintln!("{}", r.report);
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -395,7 +314,7 @@ pub fn tune(a: TuneArgs) -> anyhow::Result<ExitCode> {
         jump_px: a.jump_px.clone(),
         period_th: a.period_th.clone(),
         event: a.beat_event.clone(),
-        keep_off_beat: a.off_beat_stops.iter().map(|&x| x == OffBeatArg::Keep).collect(),
+        off_beat: a.off_beat_stops.clone(),
         pulse: a.pulse.clone(),
         max_stretch: a.max_stretch,
     };
@@ -403,57 +322,24 @@ pub fn tune(a: TuneArgs) -> anyhow::Result<ExitCode> {
     if settings.is_empty() {
         bail!("the grid is empty: give at least one value for each of --wa, --wb, --wc, --pulse");
     }
-    let (index, enc, card, song) = load(&a.src)?;
-    let cfg = a.src.config(&index, &song, None)?;
+    let inputs = load(&a.src)?;
     // Retrieval and selection once; alignment per setting.
-    let c = pipeline::choreograph(&index, &enc, &card, &song, &cfg)?;
-    for w in &c.summary.warnings {
-        eprintln!("choreo: warning: {w}");
-    }
-    let pb = super::corpus::bar(settings.len() as u64, "tuning");
+    let c = inputs.choreograph(&a.src.config(&inputs, None)?)?;
+    super::warn(&c.summary.warnings);
+    let pb = super::bar(settings.len() as u64, "tuning");
     let sweep = tune::sweep(&c.raw, &c.beats, &settings, &|| pb.inc(1)).map_err(flag_error)?;
     pb.finish_and_clear();
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&serde_json::json!({"criterion": tune::CRITERION, "unaligned": sweep.unaligned, "settings": sweep.rows}))?);
+        println!("{}", serde_json::to_string_pretty(&sweep.to_json())?);
     } else {
-        print_tune_table(&sweep);
+        print!("{sweep}");
     }
     if let Some(p) = &a.plot {
-        let (env, rate) = audio::beats::onset_strength(&song);
-        let name = a.src.song.file_name().map(|f| f.to_string_lossy().to_string()).unwrap_or_default();
-        choreo::io::write_atomic(p, tune::plot_svg(&name, &env, rate, &c.raw, &c.beats, &sweep).as_bytes())?;
+        tune::write_plot(p, &inputs.song, &c.raw, &c.beats, &sweep)?;
         eprintln!("{}: plot written", p.display());
     }
     if let Some(o) = &a.out {
         write_output(&sweep.best, o, &a.src.song)?;
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn print_tune_table(sweep: &tune::Sweep) {
-    println!("best first: {}", tune::CRITERION);
-    println!("{:<7} {:>3} {:>3} {:>5} {:>6} {:>6} {:>5} {:>6} {:>5} | {:>7} {:>7} {:>6} {:>6} {:>6} {:>7}", "spatial", "ωa", "ωb", "ωc", "jump", "per.th", "event", "offbt", "pulse", "seams", "discont", "cover", "hit", "BAS", "time");
-    let line = |cells: [String; 10], m: &Metrics| {
-        let [sp, wa, wb, wc, j, pt, ev, ob, pu, t] = cells;
-        println!(
-            "{:<7} {:>3} {:>3} {:>5} {:>6} {:>6} {:>5} {:>6} {:>5} | {:>3}/{:<3} {:>7} {:>6.3} {:>6.3} {:>6.3} {:>7}",
-            sp, wa, wb, wc, j, pt, ev, ob, pu, m.visible_seams, m.seams, m.discontinuous_frames, m.beat_coverage, m.hit_rate, m.beat_align_score, t
-        );
-    };
-    for r in &sweep.rows {
-        let cells = [
-            format!("{:?}", r.spatial).to_lowercase(),
-            r.wa.to_string(),
-            r.wb.to_string(),
-            r.wc.clone(),
-            format!("{:.1}", r.jump_px),
-            format!("{:.1}", r.period_th),
-            format!("{:?}", r.beat_event).to_lowercase(),
-            r.off_beat_stops.to_string(),
-            r.pulse.map(|p| format!("{p:.2}")).unwrap_or_else(|| "-".into()),
-            format!("{:.3}s", r.seconds),
-        ];
-        line(cells, &r.metrics);
-    }
-    line(std::array::from_fn(|k| if k == 0 { "none".into() } else { "-".into() }), &sweep.unaligned);
 }

@@ -6,9 +6,9 @@ use std::process::ExitCode;
 use anyhow::bail;
 use clap::{Args, Subcommand};
 
-use choreo::corpus::{self, CorpusConfig};
+use choreo::corpus::CorpusConfig;
 use choreo::index::{self, Index, IndexBuilder, IndexParams};
-use choreo::model;
+use choreo::{model, pipeline};
 
 #[derive(Subcommand)]
 pub enum IndexCommand {
@@ -120,18 +120,10 @@ fn build(a: BuildArgs) -> anyhow::Result<ExitCode> {
     index::build::check_output(&a.out, a.force).map_err(|e| force_hint(e.into()))?;
     let t0 = std::time::Instant::now();
     let (enc, card) = model::load(&a.model, &candle_core::Device::Cpu)?;
-    if let Some(fs) = a.fragment_secs {
-        if (fs - card.fragment_secs).abs() > 1e-9 {
-            bail!("--fragment-secs {fs}: the encoder {} was trained on {} s fragments; train one for {fs} s first", a.model.display(), card.fragment_secs);
-        }
+    if let Some(fs) = a.fragment_secs.filter(|fs| (fs - card.fragment_secs).abs() > 1e-9) {
+        bail!("--fragment-secs {fs}: the encoder {} was trained on {} s fragments; train one for {fs} s first", a.model.display(), card.fragment_secs);
     }
-    let (_, dirs) = corpus::scan(&a.corpus)?;
-    let pb = super::corpus::bar(dirs.len() as u64, "loading dances");
-    let (c, failed) = corpus::load_with_progress(&a.corpus, &CorpusConfig { fps: card.fps, ..CorpusConfig::default() }, &|| pb.inc(1))?;
-    pb.finish_and_clear();
-    for e in &failed {
-        eprintln!("choreo: warning: skipped: {e}");
-    }
+    let (c, _) = super::load_corpus(&a.corpus, &CorpusConfig { fps: card.fps, ..CorpusConfig::default() })?;
     // A spinner, cleared on success and failure alike: an error is the only line left.
     let pb = indicatif::ProgressBar::new_spinner();
     pb.enable_steady_tick(std::time::Duration::from_millis(200));
@@ -149,10 +141,10 @@ fn build(a: BuildArgs) -> anyhow::Result<ExitCode> {
 /// Names the flag for the library's "force writing beside them".
 fn force_hint(e: anyhow::Error) -> anyhow::Error {
     let s = e.to_string();
-    if s.contains("or force writing beside them") {
-        return anyhow::anyhow!("{}", s.replace("or force writing beside them", "or pass --force to write beside them"));
+    match s.contains("or force writing beside them") {
+        true => anyhow::anyhow!("{}", s.replace("or force writing beside them", "or pass --force to write beside them")),
+        false => e,
     }
-    e
 }
 
 fn info(a: InfoArgs) -> anyhow::Result<ExitCode> {
@@ -160,21 +152,8 @@ fn info(a: InfoArgs) -> anyhow::Result<ExitCode> {
     let m = Index::open(&a.index)?.manifest;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&m)?);
-        return Ok(ExitCode::SUCCESS);
-    }
-    println!("index {} (format {}, {}; store and graph verified)", a.index.display(), m.format_version, m.generation);
-    println!("encoder   {} {} ({})", m.encoder.architecture, &m.encoder.weights_sha256.chars().take(12).collect::<String>(), m.encoder.path);
-    println!("fragments {} × {} frames ({} s at {} fps, {}), {}-d", m.fragments, m.fragment_frames, m.fragment_secs, m.fps, m.skeleton, m.embed_dim);
-    println!("hnsw      M {} ef_construction {} ef_search {} layers {}", m.hnsw.max_nb_connection, m.hnsw.ef_construction, m.hnsw.ef_search, m.hnsw.layers);
-    let mut genres = std::collections::BTreeMap::<&str, (usize, usize)>::new();
-    for s in &m.sources {
-        let g = genres.entry(s.genre.as_str()).or_default();
-        g.0 += 1;
-        g.1 += s.fragments;
-    }
-    println!("dances    {}", m.dances);
-    for (g, (d, f)) in genres {
-        println!("  {g:<10} {d:>4} dances {f:>6} fragments");
+    } else {
+        print!("{}", m.describe(&a.index));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -188,29 +167,12 @@ fn merge(a: MergeArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn search(a: SearchArgs) -> anyhow::Result<ExitCode> {
-    let ix = Index::open(&a.index)?;
-    let (enc, card) = model::load(&a.model, &candle_core::Device::Cpu)?;
-    let song = choreo::audio::decode(&a.audio)?;
-    let ef = a.ef.unwrap_or(ix.manifest.hnsw.ef_search);
-    let r = choreo::choreograph::retrieve(&ix, &enc, &card, &song, a.k, ef, a.exact)?;
-    let mut out = Vec::new();
-    for (i, hits) in r.hits.iter().enumerate() {
-        let rows: Vec<serde_json::Value> = hits
-            .iter()
-            .map(|h| {
-                let f = &ix.fragments[h.fragment.0 as usize];
-                let s = &ix.manifest.sources[f.source as usize];
-                serde_json::json!({"fragment": h.fragment.0, "dance": s.name, "genre": s.genre, "start": f.start, "distance": h.distance})
-            })
-            .collect();
-        if !a.json {
-            let line: Vec<String> = rows.iter().map(|r| format!("{}@{} ({:.3})", r["dance"].as_str().unwrap_or(""), r["start"], r["distance"].as_f64().unwrap_or(0.0))).collect();
-            println!("{:>6.1}s  {}", i as f64 * r.clip_secs, line.join("  "));
-        }
-        out.push(serde_json::json!({"clip": i, "time": i as f64 * r.clip_secs, "hits": rows}));
-    }
+    let inputs = pipeline::Inputs::load(&a.index, &a.model, &a.audio)?;
+    let clips = pipeline::search_song(&inputs, a.k, a.ef, a.exact)?;
     if a.json {
-        println!("{}", serde_json::to_string(&out)?);
+        println!("{}", super::json(&clips, false)?);
+    } else {
+        clips.iter().for_each(|c| println!("{c}"));
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -4,11 +4,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
-use clap::{Args, ValueEnum};
+use clap::Args;
 
 use choreo::audio::{self, BeatConfig, BeatMethod, MfccConfig};
+use choreo::pose::openpose::OpenPoseLayout;
 use choreo::pose::{format, normalize, openpose, tang2018};
-use choreo::render::{draw_frame, Canvas};
+use choreo::render::{draw_all, draw_frame, Canvas};
 use choreo::units::DEFAULT_FPS;
 
 #[derive(Args)]
@@ -21,20 +22,13 @@ pub struct BeatsArgs {
     /// Tracker: `beatnet` (BeatNet network + DBN, default), `dp` (offline dynamic programming) or
     /// `aubio:ONSET` (e.g. aubio:specflux).
     #[arg(long, default_value = "beatnet")]
-    pub method: String,
-}
-
-pub fn parse_method(s: &str) -> anyhow::Result<BeatMethod> {
-    s.parse::<BeatMethod>().map_err(|e| anyhow::anyhow!("--method: {e}"))
+    pub method: BeatMethod,
 }
 
 pub fn beats(a: BeatsArgs) -> anyhow::Result<ExitCode> {
-    let cfg = BeatConfig::with_method(parse_method(&a.method)?);
     let song = audio::decode(&a.song)?;
-    let b = audio::detect_beats(&song, &cfg)?;
-    for w in &b.warnings {
-        eprintln!("choreo: warning: {w}");
-    }
+    let b = audio::detect_beats(&song, &BeatConfig::with_method(a.method))?;
+    super::warn(&b.warnings);
     if b.beats.is_empty() {
         eprintln!("choreo: warning: {}: no beats found (silent or arrhythmic audio)", a.song.display());
     }
@@ -67,12 +61,6 @@ pub fn mfcc(a: MfccArgs) -> anyhow::Result<ExitCode> {
     choreo::io::write_atomic(&a.out, &choreo::io::npy_f32(&m.data, m.frames(), m.numcep))?;
     eprintln!("{}: {} frames × {} coefficients", a.out.display(), m.frames(), m.numcep);
     Ok(ExitCode::SUCCESS)
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-pub enum Layout {
-    Coco18,
-    Body25,
 }
 
 #[derive(Args)]
@@ -110,7 +98,7 @@ pub struct PosesArgs {
     pub out: PathBuf,
     /// Layout when writing an OpenPose folder.
     #[arg(long, value_enum, default_value = "coco18")]
-    pub layout: Layout,
+    pub layout: OpenPoseLayout,
     /// Pose model for --video: a .onnx path, or `thunder` (default) / `lightning` from models/.
     #[arg(long)]
     pub model: Option<choreo::pose::movenet::ModelChoice>,
@@ -137,12 +125,8 @@ pub fn poses(a: PosesArgs) -> anyhow::Result<ExitCode> {
     };
     let as_dir = a.out.to_string_lossy().ends_with('/') || a.out.is_dir();
     if as_dir {
-        let layout = match a.layout {
-            Layout::Coco18 => openpose::OpenPoseLayout::Coco18,
-            Layout::Body25 => openpose::OpenPoseLayout::Body25,
-        };
         let stem = a.out.file_name().map(|s| s.to_string_lossy().to_string()).unwrap_or_else(|| "choreo".into());
-        openpose::write_dir(&seq, &a.out, &stem, layout)?;
+        openpose::write_dir(&seq, &a.out, &stem, a.layout)?;
     } else {
         format::write(&seq, &a.out)?;
     }
@@ -176,20 +160,7 @@ pub fn draw(a: DrawArgs) -> anyhow::Result<ExitCode> {
             bail!("--size must be in 1..=4096");
         }
         let s = a.size as usize;
-        let mut header = format!("{{'descr': '|u1', 'fortran_order': False, 'shape': ({}, {s}, {s}, 3), }}", seq.len());
-        header.push_str(&" ".repeat((64 - (10 + header.len() + 1) % 64) % 64));
-        header.push('\n');
-        let mut bytes = Vec::with_capacity(10 + header.len() + seq.len() * s * s * 3);
-        bytes.extend_from_slice(b"\x93NUMPY\x01\x00");
-        bytes.extend_from_slice(&(header.len() as u16).to_le_bytes());
-        bytes.extend_from_slice(header.as_bytes());
-        let mut c = Canvas::black(a.size, a.size);
-        for f in &seq.frames {
-            c.rgb.fill(0);
-            draw_frame(f, seq.width, seq.height, &mut c);
-            bytes.extend_from_slice(&c.rgb);
-        }
-        choreo::io::write_atomic(&a.out, &bytes)?;
+        choreo::io::write_atomic(&a.out, &choreo::io::npy_u8(&draw_all(&seq, a.size), &[seq.len(), s, s, 3]))?;
         return Ok(ExitCode::SUCCESS);
     }
     let Some(frame) = seq.frames.get(a.frame) else {

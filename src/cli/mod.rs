@@ -104,21 +104,41 @@ pub fn check_fps(fps: f64) -> anyhow::Result<f64> {
     Ok(fps)
 }
 
+/// The library's warnings, one line each.
+pub fn warn(warnings: &[String]) {
+    for w in warnings {
+        eprintln!("choreo: warning: {w}");
+    }
+}
+
+/// JSON as the commands print it (through `serde_json::Value`: keys sorted).
+pub fn json(v: &impl serde::Serialize, pretty: bool) -> anyhow::Result<String> {
+    let v = serde_json::to_value(v)?;
+    Ok(if pretty { serde_json::to_string_pretty(&v)? } else { serde_json::to_string(&v)? })
+}
+
+/// A progress bar on stderr, hidden when stderr is not a terminal.
+pub fn bar(len: u64, what: &str) -> indicatif::ProgressBar {
+    let pb = indicatif::ProgressBar::new(len);
+    let style = indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} ({elapsed})");
+    pb.set_style(style.unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()));
+    pb.set_message(what.to_string());
+    pb
+}
+
+/// A corpus with a progress bar; the dances that failed are warned about and counted.
+pub fn load_corpus(root: &std::path::Path, cfg: &choreo::corpus::CorpusConfig) -> anyhow::Result<(choreo::corpus::Corpus, usize)> {
+    let (_, dirs) = choreo::corpus::scan(root)?;
+    let pb = bar(dirs.len() as u64, "loading dances");
+    let loaded = choreo::corpus::load_with_progress(root, cfg, &|| pb.inc(1));
+    pb.finish_and_clear();
+    let (c, failed) = loaded?;
+    warn(&failed.iter().map(|e| format!("skipped: {e}")).collect::<Vec<_>>());
+    Ok((c, failed.len()))
+}
+
 fn doctor() -> anyhow::Result<ExitCode> {
-    let mut ok = true;
-    match choreo::runtime::ffmpeg_version() {
-        Some(v) => println!("ffmpeg: {v}"),
-        None => {
-            ok = false;
-            println!("ffmpeg: not found (run tools/setup.sh)");
-        }
-    }
-    match choreo::runtime::onnxruntime_library() {
-        Some(p) => println!("onnxruntime: {}", p.display()),
-        None => {
-            ok = false;
-            println!("onnxruntime: libonnxruntime.so {} not found in vendor/onnxruntime (run tools/setup.sh)", choreo::runtime::ORT_VERSION);
-        }
-    }
+    let (text, ok) = choreo::runtime::doctor();
+    println!("{text}");
     Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }

@@ -6,8 +6,8 @@ use std::process::ExitCode;
 use anyhow::bail;
 use clap::Args;
 
-use choreo::corpus::{self, CorpusConfig};
-use choreo::model::{self, data, TrainConfig};
+use choreo::corpus::CorpusConfig;
+use choreo::model::{self, TrainConfig};
 use choreo::pose::format;
 use choreo::units::DEFAULT_FPS;
 
@@ -87,71 +87,29 @@ pub fn train(a: TrainArgs) -> anyhow::Result<ExitCode> {
         ..TrainConfig::default()
     };
     cfg.validate().map_err(|e| anyhow::anyhow!("--{}", e.to_string().replace('_', "-")))?;
-    let (c, failed) = corpus::load(&a.corpus, &CorpusConfig { fps, ..CorpusConfig::default() })?;
-    for e in &failed {
-        eprintln!("choreo: warning: skipped: {e}");
-    }
+    let (c, _) = super::load_corpus(&a.corpus, &CorpusConfig { fps, ..CorpusConfig::default() })?;
     // Refuse an output that cannot be written (a folder, /dev/full) before training, not after.
-    choreo::io::prepare_output(&a.out)?;
-    choreo::io::prepare_output(&model::store::sidecar(&a.out))?;
-    if let Some(r) = &a.report {
-        choreo::io::prepare_output(r)?;
+    for p in [Some(a.out.clone()), Some(model::store::sidecar(&a.out)), a.report.clone()].iter().flatten() {
+        choreo::io::prepare_output(p)?;
     }
-    let pb = super::corpus::bar(a.epochs as u64, "training");
+    let pb = super::bar(a.epochs as u64, "training");
     pb.set_message(format!("training on {} dances ({}), seed {}", c.dances.len(), a.corpus.display(), a.seed));
-    let (tensors, report) = model::train(&c, &cfg, &mut |e| {
+    let trained = model::train(&c, &cfg, &mut |e| {
         pb.inc(1);
         if pb.is_hidden() {
-            eprintln!("{}", epoch_line(e));
+            eprintln!("{e}");
         } else {
-            pb.println(epoch_line(e));
+            pb.println(e.to_string());
         }
-    })?;
+    });
     pb.finish_and_clear();
+    let (tensors, report) = trained?;
     model::store::save(&a.out, &tensors, &report.card)?;
-    print_report(&report, &a.out);
+    print!("{}", report.summary(&a.out));
     if let Some(r) = &a.report {
         choreo::io::write_atomic(r, serde_json::to_string_pretty(&report)?.as_bytes())?;
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn epoch_line(e: &model::train::EpochFigures) -> String {
-    let mut line = match &e.test {
-        Some(t) => format!(
-            "epoch {:>3}  loss {:.4}  test: match {:.2} delayed {:.2} other {:.2} acc {:.3} R@1 {:.3} R@10 {:.3} genreP@10 {:.3} rank {:.3}  ({:.1} s)",
-            e.epoch, e.loss, t.matching_distance, t.delayed_distance, t.other_distance, t.correlation_accuracy, t.recall_at_1, t.recall_at_10, t.genre_precision_at_10, t.mean_rank, e.seconds
-        ),
-        None => format!("epoch {:>3}  loss {:.4}  ({:.1} s)", e.epoch, e.loss, e.seconds),
-    };
-    if let Some(v) = &e.val {
-        line += &format!("  val: R@10 {:.3} rank {:.3}", v.recall_at_10, v.mean_rank);
-    }
-    line
-}
-
-fn print_report(report: &model::TrainReport, out: &std::path::Path) {
-    let t = &report.card.test_figures;
-    let b = &report.baselines;
-    println!("test dances: {}", report.card.test_dances.join(", "));
-    if !report.card.val_dances.is_empty() {
-        println!("validation dances: {}; kept epoch {}", report.card.val_dances.join(", "), report.card.kept_epoch);
-    }
-    println!("{:<22} {:>8} {:>8} {:>8} {:>8} {:>12} {:>7} {:>7} {:>10} {:>6}", "test figures", "match", "delayed", "other", "acc(d<1)", "acc(best t)", "R@1", "R@10", "genreP@10", "rank");
-    let row = |name: &str, f: &model::eval::Figures| {
-        println!(
-            "{:<22} {:>8.3} {:>8.3} {:>8.3} {:>8.3} {:>6.3}@{:<5.2} {:>7.3} {:>7.3} {:>10.3} {:>6.3}",
-            name, f.matching_distance, f.delayed_distance, f.other_distance, f.correlation_accuracy, f.best_threshold_accuracy, f.best_threshold, f.recall_at_1, f.recall_at_10, f.genre_precision_at_10, f.mean_rank
-        )
-    };
-    row("trained", t);
-    row("untrained (same seed)", &b.untrained);
-    println!("{:<22} {:>8} {:>8} {:>8} {:>8} {:>12} {:>7.3} {:>7.3} {:>10.3}", "random ranking", "", "", "", "", "", b.random_recall_at_1, b.random_recall_at_10, b.random_genre_precision_at_10);
-    row("trained (train set)", &report.card.train_figures);
-    if let Some(v) = &report.card.val_figures {
-        row("trained (validation)", v);
-    }
-    println!("{} fragments in the test set; trained in {:.0} s; wrote {}", t.fragments, report.card.train_seconds, out.display());
 }
 
 #[derive(Args)]
@@ -179,24 +137,10 @@ pub struct EmbedArgs {
 
 pub fn embed(a: EmbedArgs) -> anyhow::Result<ExitCode> {
     let (enc, card) = model::load(&a.model, &candle_core::Device::Cpu)?;
-    let len = enc.cfg.frames;
-    let (rows, n) = if let Some(song) = &a.input.audio {
-        let audio = choreo::audio::decode(song)?;
-        let (mf, n) = data::song_windows(&audio, card.fps, len);
-        if n == 0 {
-            bail!("{}: shorter than one fragment ({} s)", song.display(), card.fragment_secs);
-        }
-        (enc.embed_audio(&mf, n)?, n)
-    } else if let Some(p) = &a.input.poses {
-        let seq = choreo::pose::normalize::resample(&format::read(p)?, card.fps);
-        let starts: Vec<usize> = (0..seq.len() / len).map(|i| i * len).collect();
-        if starts.is_empty() {
-            bail!("{}: shorter than one fragment ({} frames)", p.display(), len);
-        }
-        let w = data::sequence_windows(&seq, &starts, len);
-        (enc.embed_poses(&w, starts.len())?, starts.len())
-    } else {
-        bail!("give --audio or --poses");
+    let (rows, n) = match (&a.input.audio, &a.input.poses) {
+        (Some(song), _) => model::embed::embed_song(&enc, &card, &choreo::audio::decode(song)?)?,
+        (_, Some(p)) => model::embed::embed_dance(&enc, &card, &format::read(p)?, p)?,
+        _ => bail!("give --audio or --poses"),
     };
     choreo::io::write_atomic(&a.out, &choreo::io::npy_f32(&rows, n, card.config.embed_dim))?;
     eprintln!("{}: {} × {}", a.out.display(), n, card.config.embed_dim);

@@ -37,20 +37,7 @@ pub fn poses_from_video(path: &Path, model: Option<&ModelChoice>, device: Device
     });
     pb.finish_and_clear();
     let x = x?;
-    eprintln!(
-        "choreo: {}: pose model {} ({}²) on {}: {} frames at {} fps in {:.1} s ({:.1} frames/s), person in {}; {} frames at {fps} fps, {} kept by cleaning",
-        path.display(),
-        x.model.file_name().unwrap_or_default().to_string_lossy(),
-        x.input_size,
-        x.execution,
-        x.raw_frames,
-        x.raw_fps,
-        x.detect_secs,
-        x.raw_frames as f64 / x.detect_secs.max(1e-9),
-        x.with_person,
-        x.cleaned.seq.len(),
-        x.cleaned.keep.iter().filter(|&&k| k).count(),
-    );
+    eprintln!("choreo: {}", x.summary(path, fps));
     Ok(x.cleaned.seq)
 }
 
@@ -121,24 +108,12 @@ pub fn render(a: RenderArgs) -> anyhow::Result<ExitCode> {
     let seq = format::read(&a.poses)?;
     let mut generator = match (&a.generator, onnx) {
         (Some(g), true) => {
-            let gcfg = GeneratorConfig {
-                generator: g.clone(),
-                face: a.face.clone(),
-                device: a.device,
-                strict: a.strict,
-                batch: a.batch,
-                threads: a.threads,
-            };
+            let gcfg = GeneratorConfig { generator: g.clone(), face: a.face.clone(), device: a.device, strict: a.strict, batch: a.batch, threads: a.threads };
             let gen = Generator::load(&gcfg)?;
             if let Some(w) = gen.warning() {
                 eprintln!("choreo: warning: --device cuda: {w}");
             }
-            let side = gen.resolution(a.size);
-            let face = match (gen.face_model(), gen.face_crop(side)) {
-                (Some(f), Some(c)) => format!(", face {} ({c}² crop)", f.display()),
-                _ => String::new(),
-            };
-            eprintln!("generator {} ({side}²{face}) on {}, batch {}", g.display(), gen.execution(), gen.batch());
+            eprintln!("{}", gen.describe(a.size));
             Some(gen)
         }
         _ => None,
@@ -151,20 +126,6 @@ pub fn render(a: RenderArgs) -> anyhow::Result<ExitCode> {
     });
     // Cleared on failure too: the error is then the only line left.
     pb.finish_and_clear();
-    let stats = stats?;
-    let secs = t0.elapsed().as_secs_f64();
-    let model = match &generator {
-        Some(g) => format!(", generator {:.1} ms/frame ({:.2} frames/s)", 1e3 * g.model_time().as_secs_f64() / stats.frames as f64, stats.frames as f64 / g.model_time().as_secs_f64().max(1e-9)),
-        None => String::new(),
-    };
-    eprintln!(
-        "{}: {} frames, {:.2} s at {} fps, {}² ({:.2} frames/s{model})",
-        a.out.display(),
-        stats.frames,
-        stats.duration_secs,
-        seq.fps,
-        a.size,
-        stats.frames as f64 / secs.max(1e-9)
-    );
+    eprintln!("{}", stats?.summary(&a.out, seq.fps, a.size, t0.elapsed().as_secs_f64(), generator.as_ref()));
     Ok(ExitCode::SUCCESS)
 }

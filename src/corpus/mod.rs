@@ -12,6 +12,7 @@
 //!   See [`video`].
 
 pub mod fragment;
+pub mod genre;
 pub mod stats;
 pub mod video;
 
@@ -25,6 +26,7 @@ use crate::pose::movenet::MoveNetConfig;
 use crate::pose::{normalize, openpose, tang2018, PoseError, Sequence};
 
 pub use fragment::{fragments, Fragment, FragmentConfig};
+pub use genre::Genre;
 pub use stats::{stats, CorpusStats};
 
 /// Canvas size every corpus is brought to.
@@ -69,7 +71,8 @@ impl Default for CorpusConfig {
 pub struct Dance {
     /// Folder name, e.g. `DANCE_W_1` (a video's file stem).
     pub name: String,
-    pub genre: String,
+    /// `None` when the corpus does not name it.
+    pub genre: Option<Genre>,
     /// The dance folder (the video file, in a video corpus).
     pub dir: PathBuf,
     pub poses: Sequence,
@@ -142,15 +145,14 @@ pub fn natural_key(s: &str) -> Vec<(u8, u64, String)> {
     out
 }
 
-fn tang_genre(name: &str) -> String {
+fn tang_genre(name: &str) -> Option<Genre> {
     match name.split('_').nth(1) {
-        Some("C") => "cha-cha",
-        Some("R") => "rumba",
-        Some("T") => "tango",
-        Some("W") => "waltz",
-        _ => "unknown",
+        Some("C") => Genre::parse("cha-cha"),
+        Some("R") => Genre::parse("rumba"),
+        Some("T") => Genre::parse("tango"),
+        Some("W") => Genre::parse("waltz"),
+        _ => None,
     }
-    .to_string()
 }
 
 const AUDIO_EXTS: &[&str] = &["mp3", "wav", "ogg", "flac", "opus", "m4a", "aac"];
@@ -200,7 +202,8 @@ struct OpenPoseConfig {
     height: Option<u32>,
     #[serde(default)]
     start_seconds: f64,
-    genre: Option<String>,
+    #[serde(default, deserialize_with = "genre::deserialize_opt")]
+    genre: Option<Genre>,
 }
 
 /// Loads one dance folder.
@@ -223,7 +226,7 @@ pub fn load_dance(dir: &Path, format: CorpusFormat, cfg: &CorpusConfig) -> Resul
             let size = c.width.zip(c.height);
             let raw = openpose::read_dir(&dir.join("keypoints"), c.fps, size)?;
             let seq = normalize::resample(&normalize::fit_canvas(&raw, CANVAS), cfg.fps);
-            (seq, c.genre.unwrap_or_else(|| "unknown".into()), c.start_seconds)
+            (seq, c.genre, c.start_seconds)
         }
         CorpusFormat::Video => return video::load_video_dance(dir, cfg),
     };

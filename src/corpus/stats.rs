@@ -35,7 +35,7 @@ pub fn stats(corpus: &Corpus, frag: &FragmentConfig) -> CorpusStats {
     let mut genres: BTreeMap<String, GenreStats> = BTreeMap::new();
     let mut dropped = 0;
     for d in &corpus.dances {
-        let g = genres.entry(d.genre.clone()).or_default();
+        let g = genres.entry(super::Genre::label(d.genre.as_ref()).to_string()).or_default();
         g.dances += 1;
         g.frames += d.poses.len();
         g.minutes += d.duration_secs() / 60.0;

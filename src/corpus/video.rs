@@ -88,7 +88,7 @@ pub fn load_video_dance(path: &Path, cfg: &CorpusConfig) -> Result<Dance, Corpus
     }
     Ok(Dance {
         name,
-        genre: "unknown".into(),
+        genre: None,
         dir: path.into(),
         poses: cleaned.seq,
         keep: cleaned.keep,

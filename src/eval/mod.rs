@@ -18,6 +18,7 @@ pub mod fid;
 pub mod plot;
 pub mod published;
 pub mod realism;
+pub mod report;
 
 use serde::Serialize;
 

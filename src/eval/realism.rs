@@ -72,7 +72,7 @@ pub struct RealReference {
 impl RealReference {
     /// Fails (with the split's message) on a corpus without a genre of 2 dances.
     pub fn of(corpus: &Corpus) -> Result<RealReference, crate::model::ModelError> {
-        let names: Vec<(String, String)> = corpus.dances.iter().map(|d| (d.name.clone(), d.genre.clone())).collect();
+        let names: Vec<(String, Option<crate::corpus::Genre>)> = corpus.dances.iter().map(|d| (d.name.clone(), d.genre.clone())).collect();
         let (train, test) = crate::model::data::split(&names)?;
         Ok(RealReference {
             train: FeatureSet::of(train.iter().map(|&i| &corpus.dances[i].poses)),

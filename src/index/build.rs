@@ -179,7 +179,7 @@ pub(crate) mod tests {
             }
         }
         EmbeddedCorpus {
-            sources: (0..starts.len()).map(|s| EmbeddedSource { name: format!("D{s}"), genre: "waltz".into(), frames: 100 }).collect(),
+            sources: (0..starts.len()).map(|s| EmbeddedSource { name: format!("D{s}"), genre: crate::corpus::Genre::parse("waltz"), frames: 100 }).collect(),
             fragments,
             fps: 24.0,
             fragment_frames: 3,

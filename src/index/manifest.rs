@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::corpus::Genre;
+
 use super::IndexError;
 
 /// HNSW parameters of a build (recorded in the manifest).
@@ -47,7 +49,9 @@ pub const MAX_M: usize = 4096;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Source {
     pub name: String,
-    pub genre: String,
+    /// Left out when the dance has none (format 2 stored the word `unknown`, read as none).
+    #[serde(default, deserialize_with = "crate::corpus::genre::deserialize_opt", skip_serializing_if = "Option::is_none")]
+    pub genre: Option<Genre>,
     pub frames: usize,
     pub fragments: usize,
 }
@@ -200,8 +204,8 @@ pub(crate) mod tests {
             dances: 2,
             fragments: 3,
             sources: vec![
-                Source { name: "A".into(), genre: "waltz".into(), frames: 60, fragments: 2 },
-                Source { name: "B".into(), genre: "tango".into(), frames: 30, fragments: 1 },
+                Source { name: "A".into(), genre: Genre::parse("waltz"), frames: 60, fragments: 2 },
+                Source { name: "B".into(), genre: Genre::parse("tango"), frames: 30, fragments: 1 },
             ],
             hnsw: HnswInfo { max_nb_connection: 24, ef_construction: 200, ef_search: 64, layers: LAYERS },
             generation: "gen-000001".into(),

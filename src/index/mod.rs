@@ -20,6 +20,7 @@
 pub mod build;
 mod commit;
 mod graph;
+mod info;
 pub mod manifest;
 pub mod search;
 pub mod store;

@@ -7,7 +7,7 @@ use rand_chacha::ChaCha8Rng;
 
 use super::ModelError;
 use crate::audio::{self, Mfcc, MfccConfig};
-use crate::corpus::{natural_key, Corpus};
+use crate::corpus::{natural_key, Corpus, Genre};
 use crate::pose::normalize::body_height;
 use crate::pose::{Frame, Sequence, NUM_JOINTS};
 
@@ -15,7 +15,7 @@ use crate::pose::{Frame, Sequence, NUM_JOINTS};
 #[derive(Debug, Clone)]
 pub struct DanceArrays {
     pub name: String,
-    pub genre: String,
+    pub genre: Option<Genre>,
     /// `T` frames, scaled to body heights (x/h, y/h, c).
     pub poses: Vec<Frame>,
     /// `T × 13` MFCC rows, row t = the music under dance frame t.
@@ -156,13 +156,13 @@ pub fn prepare(corpus: &Corpus, len: usize) -> Result<Vec<DanceArrays>, ModelErr
 
 /// Per genre among `ids` with at least `min` dances, the last `take(n)` of its n dances in natural
 /// name order (W_2 before W_10); sorted indices.
-fn last_per_genre(dances: &[(String, String)], ids: &[usize], min: usize, take: impl Fn(usize) -> usize) -> Vec<usize> {
-    let mut genres: Vec<&str> = ids.iter().map(|&i| dances[i].1.as_str()).collect();
+fn last_per_genre<G: Ord>(dances: &[(String, G)], ids: &[usize], min: usize, take: impl Fn(usize) -> usize) -> Vec<usize> {
+    let mut genres: Vec<&G> = ids.iter().map(|&i| &dances[i].1).collect();
     genres.sort();
     genres.dedup();
     let mut out = Vec::new();
     for g in genres {
-        let mut idx: Vec<usize> = ids.iter().copied().filter(|&i| dances[i].1 == g).collect();
+        let mut idx: Vec<usize> = ids.iter().copied().filter(|&i| &dances[i].1 == g).collect();
         if idx.len() >= min {
             idx.sort_by_key(|&i| natural_key(&dances[i].0));
             let k = take(idx.len()).min(idx.len());
@@ -175,7 +175,7 @@ fn last_per_genre(dances: &[(String, String)], ids: &[usize], min: usize, take: 
 
 /// The fixed dance-level split: per genre, the last ⌈10 %⌉ of its dances in natural name order are
 /// the test set; a genre with a single dance stays in training. Returns (train, test) indices.
-pub fn split(dances: &[(String, String)]) -> Result<(Vec<usize>, Vec<usize>), ModelError> {
+pub fn split<G: Ord>(dances: &[(String, G)]) -> Result<(Vec<usize>, Vec<usize>), ModelError> {
     let all: Vec<usize> = (0..dances.len()).collect();
     let test = last_per_genre(dances, &all, 2, |n| n.div_ceil(10));
     let train: Vec<usize> = (0..dances.len()).filter(|i| !test.contains(i)).collect();
@@ -194,7 +194,7 @@ pub fn split(dances: &[(String, String)]) -> Result<(Vec<usize>, Vec<usize>), Mo
 /// dances): per genre with at least 4 training dances, the last ⌊n/10⌋ (at least one) of its n
 /// training dances in natural name order (Tang2018: C_7, R_8, W_30, W_31).
 /// Returns (train, validation); validation is empty for a corpus too small to spare a dance.
-pub fn validation_split(dances: &[(String, String)], train: &[usize]) -> (Vec<usize>, Vec<usize>) {
+pub fn validation_split<G: Ord>(dances: &[(String, G)], train: &[usize]) -> (Vec<usize>, Vec<usize>) {
     let val = last_per_genre(dances, train, 4, |n| (n / 10).max(1));
     (train.iter().copied().filter(|i| !val.contains(i)).collect(), val)
 }
@@ -338,7 +338,7 @@ mod tests {
     fn grouped_samples_keep_each_group_in_one_dance() {
         let mk = |name: &str, n: usize| DanceArrays {
             name: name.into(),
-            genre: "g".into(),
+            genre: Genre::parse("g"),
             poses: vec![[[0.0; 3]; NUM_JOINTS]; n],
             mfcc: vec![0.0; n * 13],
             starts: (0..n - 24).collect(),

@@ -3,14 +3,14 @@
 //! index stage stores and searches; the index itself never decodes audio or runs a network.
 
 use super::{data, Encoders, ModelCard, ModelError};
-use crate::corpus::Corpus;
+use crate::corpus::{Corpus, Genre};
 use crate::pose::Frame;
 
 /// A dance of the embedded corpus.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EmbeddedSource {
     pub name: String,
-    pub genre: String,
+    pub genre: Option<Genre>,
     /// Frames of the dance (at the corpus' fps).
     pub frames: usize,
 }
@@ -82,3 +82,27 @@ pub fn embed_corpus(corpus: &Corpus, enc: &Encoders, card: &ModelCard) -> Result
         weights_sha256: card.weights_sha256.clone(),
     })
 }
+
+/// A song's clips of one fragment each, embedded by the audio encoder: (rows, clips). Fails on a
+/// song shorter than one fragment.
+pub fn embed_song(enc: &Encoders, card: &ModelCard, song: &crate::audio::Audio) -> Result<(Vec<f32>, usize), ModelError> {
+    let (mf, n) = data::song_windows(song, card.fps, enc.cfg.frames);
+    if n == 0 {
+        return Err(ModelError::Invalid(format!("{}: shorter than one fragment ({} s)", song.path.display(), card.fragment_secs)));
+    }
+    Ok((enc.embed_audio(&mf, n)?, n))
+}
+
+/// A dance's fragments (cut end to end at the model's fps), embedded by the pose encoder:
+/// (rows, fragments). `path` names the dance in the error for one shorter than a fragment.
+pub fn embed_dance(enc: &Encoders, card: &ModelCard, seq: &crate::pose::Sequence, path: &std::path::Path) -> Result<(Vec<f32>, usize), ModelError> {
+    let len = enc.cfg.frames;
+    let seq = crate::pose::normalize::resample(seq, card.fps);
+    let starts: Vec<usize> = (0..seq.len() / len).map(|i| i * len).collect();
+    if starts.is_empty() {
+        return Err(ModelError::Invalid(format!("{}: shorter than one fragment ({} frames)", path.display(), len)));
+    }
+    let w = data::sequence_windows(&seq, &starts, len);
+    Ok((enc.embed_poses(&w, starts.len())?, starts.len()))
+}
+

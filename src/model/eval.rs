@@ -42,7 +42,7 @@ fn dist(a: &[f32], b: &[f32]) -> f32 {
 
 /// Figures from embeddings: `audio[i]`, `pose[i]` of fragment i (dim `d`), `delayed[i]` the pose
 /// embedding of a delayed window of the same dance (if any), `genre[i]`.
-pub fn figures(audio: &[f32], pose: &[f32], delayed: &[Option<Vec<f32>>], genre: &[String], d: usize, seed: u64) -> Figures {
+pub fn figures<G: PartialEq>(audio: &[f32], pose: &[f32], delayed: &[Option<Vec<f32>>], genre: &[G], d: usize, seed: u64) -> Figures {
     let n = genre.len();
     if n < 2 {
         return Figures { fragments: n, ..Figures::default() };
@@ -112,7 +112,7 @@ pub fn figures(audio: &[f32], pose: &[f32], delayed: &[Option<Vec<f32>>], genre:
 }
 
 /// Recall@1, Recall@10 and genre precision@10 for a distance between query i and item j.
-pub fn retrieval(n: usize, genre: &[String], dist: impl Fn(usize, usize) -> f32) -> (f32, f32, f32) {
+pub fn retrieval<G: PartialEq>(n: usize, genre: &[G], dist: impl Fn(usize, usize) -> f32) -> (f32, f32, f32) {
     let (mut r1, mut r10, mut g10) = (0usize, 0usize, 0usize);
     let mut order: Vec<usize> = (0..n).collect();
     for i in 0..n {
@@ -127,7 +127,7 @@ pub fn retrieval(n: usize, genre: &[String], dist: impl Fn(usize, usize) -> f32)
 }
 
 /// The chance baseline: items ranked by a seeded random score.
-pub fn random_ranking(genre: &[String], seed: u64) -> (f32, f32, f32) {
+pub fn random_ranking<G: PartialEq>(genre: &[G], seed: u64) -> (f32, f32, f32) {
     let n = genre.len();
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let scores: Vec<f32> = (0..n * n).map(|_| rng.gen()).collect();

@@ -13,6 +13,7 @@ pub mod data;
 pub mod embed;
 pub mod encoders;
 pub mod eval;
+pub mod report;
 pub mod store;
 pub mod train;
 

@@ -20,7 +20,7 @@ use super::encoders::{architecture_name, AudioEncoder, EncoderConfig, Encoders, 
 use super::eval::{self, Figures};
 use super::store::ModelCard;
 use super::{CandleCtx, ModelError};
-use crate::corpus::Corpus;
+use crate::corpus::{Corpus, Genre};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainConfig {
@@ -319,7 +319,7 @@ pub fn evaluate(enc: &Encoders, dances: &[DanceArrays], frags: &[(usize, usize)]
     let de = enc.embed_poses(&dl, nd)?;
     let e = cfg.embed_dim;
     let delayed: Vec<Option<Vec<f32>>> = delayed_idx.iter().map(|o| o.map(|k| de[k * e..(k + 1) * e].to_vec())).collect();
-    let genre: Vec<String> = frags.iter().map(|&(d, _)| dances[d].genre.clone()).collect();
+    let genre: Vec<Option<Genre>> = frags.iter().map(|&(d, _)| dances[d].genre.clone()).collect();
     Ok(eval::figures(&ae, &pe, &delayed, &genre, e, seed))
 }
 
@@ -460,7 +460,7 @@ struct Splits {
 /// Splits the corpus (test dances per genre, then validation ones when `cfg.validate`); a corpus
 /// without one training batch or 10 test fragments is too small.
 fn splits(corpus: &Corpus, cfg: &TrainConfig, dances: &[DanceArrays], len: usize, batch: usize) -> Result<Splits, ModelError> {
-    let names: Vec<(String, String)> = corpus.dances.iter().map(|d| (d.name.clone(), d.genre.clone())).collect();
+    let names: Vec<(String, Option<Genre>)> = corpus.dances.iter().map(|d| (d.name.clone(), d.genre.clone())).collect();
     let (train_ids, test_ids) = data::split(&names)?;
     let (train_ids, val_ids) = if cfg.validate { data::validation_split(&names, &train_ids) } else { (train_ids, Vec::new()) };
     let test_frags = data::eval_fragments(dances, &test_ids, len);
@@ -495,7 +495,7 @@ pub fn train(corpus: &Corpus, cfg: &TrainConfig, on_epoch: &mut dyn FnMut(&Epoch
     let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
     let params = init_params(&varmap, &mut rng, &dances, &train_ids, &ecfg, len)?;
     let untrained = evaluate(&enc, &dances, &test_frags, delay, cfg.seed)?;
-    let genres: Vec<String> = test_frags.iter().map(|&(d, _)| dances[d].genre.clone()).collect();
+    let genres: Vec<Option<Genre>> = test_frags.iter().map(|&(d, _)| dances[d].genre.clone()).collect();
     let (rr1, rr10, rg10) = eval::random_ranking(&genres, cfg.seed);
     let mut opt = AdamW::new(params, ParamsAdamW { lr: cfg.lr, weight_decay: 1e-4, ..ParamsAdamW::default() }).ctx("optimizer")?;
     // The epoch kept when validating: (its validation figures, epoch, weights).

@@ -8,7 +8,7 @@ use std::ops::Range;
 
 use super::normalize::body_height;
 use super::skeleton::{BODY, EXTREMITIES};
-use super::{Sequence, NUM_JOINTS};
+use super::{Frame, Sequence, NUM_JOINTS};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct CleanConfig {
@@ -74,37 +74,55 @@ impl Cleaned {
 pub fn clean(seq: &Sequence, cfg: &CleanConfig) -> Cleaned {
     let mut s = seq.clone();
     let mut stats = CleanStats::default();
-    let n = s.frames.len();
     // 1. Short gaps: linear interpolation between the present ends.
+    stats.interpolated = fill_gaps(&mut s.frames, cfg.max_gap);
+    let height = body_height(&s).unwrap_or(s.height as f32 * 0.6);
+    // 2. Jitter: single-frame spikes.
+    stats.despiked = despike(&mut s.frames, cfg.spike_frac * height);
+    // 3. Incomplete and far frames.
+    let keep = keep_frames(&s.frames, cfg.jump_frac * height, cfg.max_drop_run, &mut stats);
+    Cleaned { seq: s, keep, stats }
+}
+
+/// Fills each joint's gaps of at most `max_gap` frames between two present ends linearly;
+/// returns the points filled.
+fn fill_gaps(frames: &mut [Frame], max_gap: usize) -> usize {
+    let n = frames.len();
+    let mut filled = 0;
     for j in 0..NUM_JOINTS {
         let mut t = 0;
         while t < n {
-            if s.frames[t][j][2] > 0.0 {
+            if frames[t][j][2] > 0.0 {
                 t += 1;
                 continue;
             }
             let start = t;
-            while t < n && s.frames[t][j][2] <= 0.0 {
+            while t < n && frames[t][j][2] <= 0.0 {
                 t += 1;
             }
             let len = t - start;
-            if start == 0 || t == n || len > cfg.max_gap {
+            if start == 0 || t == n || len > max_gap {
                 continue;
             }
-            let (a, b) = (s.frames[start - 1][j], s.frames[t][j]);
+            let (a, b) = (frames[start - 1][j], frames[t][j]);
             for (k, u) in (start..t).enumerate() {
                 let w = (k + 1) as f32 / (len + 1) as f32;
-                s.frames[u][j] = [a[0] + (b[0] - a[0]) * w, a[1] + (b[1] - a[1]) * w, a[2].min(b[2])];
-                stats.interpolated += 1;
+                frames[u][j] = [a[0] + (b[0] - a[0]) * w, a[1] + (b[1] - a[1]) * w, a[2].min(b[2])];
+                filled += 1;
             }
         }
     }
-    let height = body_height(&s).unwrap_or(s.height as f32 * 0.6);
-    // 2. Jitter: single-frame spikes.
-    let spike = cfg.spike_frac * height;
+    filled
+}
+
+/// Moves single-frame spikes (off the neighbours' midpoint by more than `spike` while the
+/// neighbours are within `spike` of each other) to the midpoint; returns the points moved.
+fn despike(frames: &mut [Frame], spike: f32) -> usize {
+    let n = frames.len();
+    let mut moved = 0;
     for t in 1..n.saturating_sub(1) {
         for j in 0..NUM_JOINTS {
-            let (p, c, q) = (s.frames[t - 1][j], s.frames[t][j], s.frames[t + 1][j]);
+            let (p, c, q) = (frames[t - 1][j], frames[t][j], frames[t + 1][j]);
             if p[2] <= 0.0 || c[2] <= 0.0 || q[2] <= 0.0 {
                 continue;
             }
@@ -112,25 +130,30 @@ pub fn clean(seq: &Sequence, cfg: &CleanConfig) -> Cleaned {
             let off = ((c[0] - mx).powi(2) + (c[1] - my).powi(2)).sqrt();
             let span = ((q[0] - p[0]).powi(2) + (q[1] - p[1]).powi(2)).sqrt();
             if off > spike && span < spike {
-                s.frames[t][j] = [mx, my, c[2].min(p[2]).min(q[2])];
-                stats.despiked += 1;
+                frames[t][j] = [mx, my, c[2].min(p[2]).min(q[2])];
+                moved += 1;
             }
         }
     }
-    // 3. Incomplete and far frames.
+    moved
+}
+
+/// Frames to keep: not those missing an extremity, nor those farther than `jump` per frame from
+/// the last kept one (at most `max_drop_run` in a row); counts the drops into `stats`.
+fn keep_frames(frames: &[Frame], jump: f32, max_drop_run: usize, stats: &mut CleanStats) -> Vec<bool> {
+    let n = frames.len();
     let mut keep = vec![true; n];
-    let jump = cfg.jump_frac * height;
     let mut last: Option<usize> = None;
     let mut run = 0usize;
     for t in 0..n {
-        let f = &s.frames[t];
+        let f = &frames[t];
         if EXTREMITIES.iter().any(|&j| f[j][2] <= 0.0) {
             keep[t] = false;
             stats.dropped_incomplete += 1;
             continue;
         }
         if let Some(l) = last {
-            let g = &s.frames[l];
+            let g = &frames[l];
             let (mut sum, mut cnt) = (0.0f32, 0usize);
             for &j in BODY.iter() {
                 if f[j][2] > 0.0 && g[j][2] > 0.0 {
@@ -140,7 +163,7 @@ pub fn clean(seq: &Sequence, cfg: &CleanConfig) -> Cleaned {
             }
             // Allow the motion of the frames skipped since the last kept one.
             let allowed = jump * (t - l) as f32;
-            if cnt > 0 && sum / cnt as f32 > allowed && run < cfg.max_drop_run {
+            if cnt > 0 && sum / cnt as f32 > allowed && run < max_drop_run {
                 keep[t] = false;
                 stats.dropped_jump += 1;
                 run += 1;
@@ -150,7 +173,7 @@ pub fn clean(seq: &Sequence, cfg: &CleanConfig) -> Cleaned {
         run = 0;
         last = Some(t);
     }
-    Cleaned { seq: s, keep, stats }
+    keep
 }
 
 #[cfg(test)]

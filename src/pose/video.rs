@@ -191,18 +191,11 @@ fn decode_size(info: &VideoInfo, max_side: u32) -> (u32, u32) {
     (even(info.width), even(info.height))
 }
 
-/// Runs the tracker over every frame of `path` (decoded at [`decode_rate`]). Returns the poses at
-/// that rate, in the video's display pixels (`info.width × info.height`), not yet letterboxed:
-/// frames where nobody was found have every joint missing.
-pub fn detect(
-    path: &Path,
-    info: &VideoInfo,
-    cfg: &VideoPoseConfig,
-    tracker: &mut Tracker,
-    progress: &(dyn Fn(FrameProgress) + Sync),
-) -> Result<Sequence, PoseError> {
-    let (rate, rate_arg) = decode_rate(info, cfg.fps);
-    let (dw, dh) = decode_size(info, cfg.max_side);
+type Decoder = (std::process::Child, std::process::ChildStdout, std::thread::JoinHandle<Vec<u8>>);
+
+/// Starts ffmpeg decoding `path` to raw RGB frames of `dw × dh` at `rate_arg` frames/s: the
+/// child, its stdout and a thread collecting its stderr.
+fn spawn_decoder(path: &Path, info: &VideoInfo, rate_arg: &str, dw: u32, dh: u32) -> Result<Decoder, PoseError> {
     let mut vf = format!("fps=fps={rate_arg}");
     if (dw, dh) != (info.width, info.height) {
         vf.push_str(&format!(",scale={dw}:{dh}:flags=area"));
@@ -216,7 +209,7 @@ pub fn detect(
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| spawn_error(path, "ffmpeg", e))?;
-    let (Some(mut stdout), Some(mut stderr)) = (child.stdout.take(), child.stderr.take()) else {
+    let (Some(stdout), Some(mut stderr)) = (child.stdout.take(), child.stderr.take()) else {
         let _ = child.kill();
         return Err(PoseError::Video { path: path.into(), reason: "could not read ffmpeg's output".into() });
     };
@@ -225,17 +218,37 @@ pub fn detect(
         let _ = stderr.read_to_end(&mut v);
         v
     });
-    let frame_bytes = dw as usize * dh as usize * 3;
-    // Decoding runs ahead of inference by a few frames.
+    Ok((child, stdout, err_thread))
+}
+
+/// A thread reading frames of `frame_bytes` from `stdout` into a short channel.
+fn read_frames(mut stdout: std::process::ChildStdout, frame_bytes: usize) -> (std::sync::mpsc::Receiver<Vec<u8>>, std::thread::JoinHandle<()>) {
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(3);
-    let reader = std::thread::spawn(move || {
-        loop {
-            let mut buf = vec![0u8; frame_bytes];
-            if stdout.read_exact(&mut buf).is_err() || tx.send(buf).is_err() {
-                break;
-            }
+    let reader = std::thread::spawn(move || loop {
+        let mut buf = vec![0u8; frame_bytes];
+        if stdout.read_exact(&mut buf).is_err() || tx.send(buf).is_err() {
+            break;
         }
     });
+    (rx, reader)
+}
+
+/// Runs the tracker over every frame of `path` (decoded at [`decode_rate`]). Returns the poses at
+/// that rate, in the video's display pixels (`info.width × info.height`), not yet letterboxed:
+/// frames where nobody was found have every joint missing.
+pub fn detect(
+    path: &Path,
+    info: &VideoInfo,
+    cfg: &VideoPoseConfig,
+    tracker: &mut Tracker,
+    progress: &(dyn Fn(FrameProgress) + Sync),
+) -> Result<Sequence, PoseError> {
+    let (rate, rate_arg) = decode_rate(info, cfg.fps);
+    let (dw, dh) = decode_size(info, cfg.max_side);
+    let (mut child, stdout, err_thread) = spawn_decoder(path, info, &rate_arg, dw, dh)?;
+    let frame_bytes = dw as usize * dh as usize * 3;
+    // Decoding runs ahead of inference by a few frames.
+    let (rx, reader) = read_frames(stdout, frame_bytes);
     let total = (info.duration * rate).round().max(1.0) as u64;
     let (sx, sy) = (info.width as f32 / dw as f32, info.height as f32 / dh as f32);
     let mut frames: Vec<Frame> = Vec::with_capacity(total as usize + 1);
@@ -306,6 +319,26 @@ pub struct Extracted {
     pub input_size: u32,
     pub execution: String,
     pub detect_secs: f64,
+}
+
+impl Extracted {
+    /// One line: the model, the frames detected and how fast, then the frames kept at `fps`.
+    pub fn summary(&self, path: &Path, fps: f64) -> String {
+        format!(
+            "{}: pose model {} ({}²) on {}: {} frames at {} fps in {:.1} s ({:.1} frames/s), person in {}; {} frames at {fps} fps, {} kept by cleaning",
+            path.display(),
+            self.model.file_name().unwrap_or_default().to_string_lossy(),
+            self.input_size,
+            self.execution,
+            self.raw_frames,
+            self.raw_fps,
+            self.detect_secs,
+            self.raw_frames as f64 / self.detect_secs.max(1e-9),
+            self.with_person,
+            self.cleaned.seq.len(),
+            self.cleaned.keep.iter().filter(|&&k| k).count(),
+        )
+    }
 }
 
 /// Poses of a video, start to end: probe (a bad video is reported before the model loads), load

@@ -9,7 +9,7 @@ pub mod video;
 
 use std::path::PathBuf;
 
-pub use skeleton::{draw_frame, Canvas};
+pub use skeleton::{draw_all, draw_frame, Canvas};
 pub use onnx::{Generator, GeneratorConfig};
 pub use video::{render_video, render_video_with, RenderConfig, Renderer, X264Preset};
 

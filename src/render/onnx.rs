@@ -245,6 +245,17 @@ impl Generator {
 
     /// Side of the frames the generator makes for a video of side `video_size`: the model's fixed
     /// side, or `video_size` for a model with dynamic H, W.
+    /// One line: the generator, its side (and the face model's crop) for a `video_size` video,
+    /// where it runs and its batch.
+    pub fn describe(&self, video_size: u32) -> String {
+        let side = self.resolution(video_size);
+        let face = match (self.face_model(), self.face_crop(side)) {
+            (Some(f), Some(c)) => format!(", face {} ({c}² crop)", f.display()),
+            _ => String::new(),
+        };
+        format!("generator {} ({side}²{face}) on {}, batch {}", self.gen.path.display(), self.execution(), self.batch())
+    }
+
     pub fn resolution(&self, video_size: u32) -> u32 {
         self.gen.side.unwrap_or(video_size)
     }

@@ -20,6 +20,19 @@ pub struct Canvas {
     pub rgb: Vec<u8>,
 }
 
+/// The limb map of every frame of `seq` on a black `size`² canvas, one after another (T × size ×
+/// size × 3 RGB bytes: the pose maps the learned renderer is trained on).
+pub fn draw_all(seq: &crate::pose::Sequence, size: u32) -> Vec<u8> {
+    let mut c = Canvas::black(size, size);
+    let mut out = Vec::with_capacity(seq.len() * c.rgb.len());
+    for f in &seq.frames {
+        c.rgb.fill(0);
+        draw_frame(f, seq.width, seq.height, &mut c);
+        out.extend_from_slice(&c.rgb);
+    }
+    out
+}
+
 impl Canvas {
     pub fn black(width: u32, height: u32) -> Self {
         Canvas { width, height, rgb: vec![0; (width * height * 3) as usize] }

@@ -96,6 +96,22 @@ pub struct RenderStats {
     pub duration_secs: f64,
 }
 
+impl RenderStats {
+    /// One line: the video written to `out` (`size`² at `fps`), frames per second over `secs`,
+    /// and the generator's time per frame when there is one.
+    pub fn summary(&self, out: &Path, fps: f64, size: u32, secs: f64, generator: Option<&Generator>) -> String {
+        let n = self.frames as f64;
+        let model = match generator {
+            Some(g) => {
+                let t = g.model_time().as_secs_f64();
+                format!(", generator {:.1} ms/frame ({:.2} frames/s)", 1e3 * t / n, n / t.max(1e-9))
+            }
+            None => String::new(),
+        };
+        format!("{}: {} frames, {:.2} s at {} fps, {}² ({:.2} frames/s{model})", out.display(), self.frames, self.duration_secs, fps, size, n / secs.max(1e-9))
+    }
+}
+
 /// Draws frame `t` of `seq` as configured.
 pub fn draw(seq: &Sequence, t: usize, cfg: &RenderConfig, canvas: &mut Canvas) {
     canvas.rgb.fill(0);
@@ -202,6 +218,26 @@ fn encoder_command(song: &Path, tmp: &Path, side: u32, fps: f64, duration: f64, 
     cmd
 }
 
+/// Starts ffmpeg: the child, its stdin (raw frames go there) and a thread collecting its stderr.
+fn spawn_encoder(mut cmd: std::process::Command, out: &Path) -> Result<(std::process::Child, std::process::ChildStdin, std::thread::JoinHandle<Vec<u8>>), RenderError> {
+    let mut child = cmd.spawn().map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied => {
+            RenderError::ToolMissing { path: out.into(), program: "ffmpeg".into() }
+        }
+        _ => RenderError::Io { path: out.into(), source: e },
+    })?;
+    let (Some(stdin), Some(mut stderr)) = (child.stdin.take(), child.stderr.take()) else {
+        let _ = child.kill();
+        return Err(RenderError::Encode { path: out.into(), reason: "could not talk to ffmpeg".into() });
+    };
+    let err_thread = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = stderr.read_to_end(&mut v);
+        v
+    });
+    Ok((child, stdin, err_thread))
+}
+
 fn encode(
     seq: &Sequence,
     song: &Path,
@@ -218,22 +254,7 @@ fn encode(
         Some(g) => (g.resolution(cfg.size), g.batch()),
         None => (cfg.size, 1),
     };
-    let mut cmd = encoder_command(song, tmp, side, seq.fps, duration, cfg);
-    let mut child = cmd.spawn().map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied => {
-            RenderError::ToolMissing { path: out.into(), program: "ffmpeg".into() }
-        }
-        _ => RenderError::Io { path: out.into(), source: e },
-    })?;
-    let (Some(mut stdin), Some(mut stderr)) = (child.stdin.take(), child.stderr.take()) else {
-        let _ = child.kill();
-        return Err(RenderError::Encode { path: out.into(), reason: "could not talk to ffmpeg".into() });
-    };
-    let err_thread = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = stderr.read_to_end(&mut v);
-        v
-    });
+    let (mut child, mut stdin, err_thread) = spawn_encoder(encoder_command(song, tmp, side, seq.fps, duration, cfg), out)?;
     let mut maps = vec![Canvas::black(side, side); batch];
     let mut write_failed = false;
     let mut model_failed = None;

@@ -31,7 +31,7 @@ fn synthetic(sources: usize, per: usize, frames: usize, seed: u64) -> EmbeddedCo
         }
     }
     EmbeddedCorpus {
-        sources: (0..sources).map(|s| EmbeddedSource { name: format!("S{seed}_{s}"), genre: "waltz".into(), frames: per * frames }).collect(),
+        sources: (0..sources).map(|s| EmbeddedSource { name: format!("S{seed}_{s}"), genre: choreo::corpus::Genre::parse("waltz"), frames: per * frames }).collect(),
         fragments,
         fps: 24.0,
         fragment_frames: frames,

@@ -53,7 +53,7 @@ fn saved_weights_reproduce_the_reported_figures() {
     let w = d.path().join("enc.safetensors");
     model::store::save(&w, &t, &report.card).unwrap();
     let (enc, _) = model::load(&w, &candle_core::Device::Cpu).unwrap();
-    let names: Vec<(String, String)> = c.dances.iter().map(|x| (x.name.clone(), x.genre.clone())).collect();
+    let names: Vec<(String, Option<choreo::corpus::Genre>)> = c.dances.iter().map(|x| (x.name.clone(), x.genre.clone())).collect();
     let (_, test) = model::data::split(&names).unwrap();
     let dances = model::data::prepare(&c, enc.cfg.frames).unwrap();
     let frags = model::data::eval_fragments(&dances, &test, enc.cfg.frames);
