@@ -51,15 +51,9 @@ pub struct AlignFlags {
     pub off_beat_stops: OffBeatStops,
     /// With smoothed off-beat stops: how much the motion swells between two stops (0 = even
     /// speed; 0.3 measured in tools/bench/dance.sh).
-    #[arg(long, default_value_t = DEFAULT_PULSE)]
+    #[arg(long, default_value_t = TemporalConfig::DEFAULT_OFF_BEAT.pulse().unwrap_or(0.0))]
     pub pulse: f64,
 }
-
-/// The default pulse, read off the library's default setting.
-const DEFAULT_PULSE: f64 = match TemporalConfig::DEFAULT_OFF_BEAT {
-    OffBeat::Smooth { pulse } => pulse,
-    OffBeat::Keep => 0.0,
-};
 
 /// A library setting error in the CLI's words: the setting's flag first.
 pub fn flag_error(e: AlignError) -> anyhow::Error {

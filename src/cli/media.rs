@@ -110,10 +110,8 @@ pub struct PosesArgs {
 pub fn poses(a: PosesArgs) -> anyhow::Result<ExitCode> {
     let fps = super::check_fps(a.fps)?;
     let seq = if let Some(dir) = &a.input.openpose_dir {
-        let size = a.source_size.map(|s| (s.width, s.height));
         format::check_fps(dir, a.source_fps).context("--source-fps")?;
-        let raw = openpose::read_dir(dir, a.source_fps, size)?;
-        normalize::resample(&normalize::fit_canvas(&raw, choreo::pose::CANVAS), fps)
+        openpose::load_dir(dir, a.source_fps, a.source_size.map(|s| (s.width, s.height)), fps)?
     } else if let Some(dir) = &a.input.tang2018 {
         tang2018::load_dance(dir, fps)?.0
     } else if let Some(p) = &a.input.poses {

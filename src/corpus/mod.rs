@@ -23,7 +23,7 @@ use serde::Deserialize;
 
 use crate::pose::clean::{clean, CleanConfig, CleanStats};
 use crate::pose::movenet::MoveNetConfig;
-use crate::pose::{normalize, openpose, tang2018, PoseError, Sequence};
+use crate::pose::{openpose, tang2018, PoseError, Sequence};
 
 pub use fragment::{fragments, Fragment, FragmentConfig};
 pub use genre::Genre;
@@ -224,9 +224,7 @@ pub fn load_dance(dir: &Path, format: CorpusFormat, cfg: &CorpusConfig) -> Resul
             let c: OpenPoseConfig = serde_json::from_slice(&bytes).map_err(|e| CorpusError::Dance(PoseError::parse(&p, format!("bad config.json: {e}"))))?;
             crate::pose::format::check_fps(&p, c.fps).map_err(CorpusError::Dance)?;
             let size = c.width.zip(c.height);
-            let raw = openpose::read_dir(&dir.join("keypoints"), c.fps, size)?;
-            let seq = normalize::resample(&normalize::fit_canvas(&raw, CANVAS), cfg.fps);
-            (seq, c.genre, c.start_seconds)
+            (openpose::load_dir(&dir.join("keypoints"), c.fps, size, cfg.fps)?, c.genre, c.start_seconds)
         }
         CorpusFormat::Video => return video::load_video_dance(dir, cfg),
     };

@@ -118,6 +118,12 @@ impl std::str::FromStr for ImageSize {
     }
 }
 
+/// [`read_dir`], letterboxed onto the [`super::CANVAS`] and resampled to the working `fps`.
+pub fn load_dir(dir: &Path, source_fps: f64, size: Option<(u32, u32)>, fps: f64) -> Result<Sequence, PoseError> {
+    let raw = read_dir(dir, source_fps, size)?;
+    Ok(super::normalize::resample(&super::normalize::fit_canvas(&raw, super::CANVAS), fps))
+}
+
 /// Reads a folder of OpenPose frames shot at `fps` on an image of `width × height` pixels.
 /// Without a size, the smallest size holding every detected point is used. `fps` must be in
 /// [`super::format::FPS_MIN`]..=[`super::format::FPS_MAX`], the size 1..=[`super::format::MAX_SIDE`].
