@@ -218,6 +218,18 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn a_source_without_genre_leaves_it_out_and_reads_unknown_as_none() {
+        let none = Source { name: "V".into(), genre: None, frames: 10, fragments: 1 };
+        let text = serde_json::to_string(&none).unwrap();
+        assert!(!text.contains("genre"), "{text}");
+        assert_eq!(serde_json::from_str::<Source>(&text).unwrap(), none);
+        let old: Source = serde_json::from_str(r#"{"name": "V", "genre": "unknown", "frames": 10, "fragments": 1}"#).unwrap();
+        assert_eq!(old, none);
+        let waltz: Source = serde_json::from_str(r#"{"name": "V", "genre": "waltz", "frames": 10, "fragments": 1}"#).unwrap();
+        assert_eq!(waltz.genre.as_ref().map(Genre::as_str), Some("waltz"));
+    }
+
+    #[test]
     fn check_refuses_out_of_range_fields_and_paths() {
         let p = Path::new("x/manifest.json");
         sample().check(p).unwrap();
