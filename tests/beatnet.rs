@@ -173,6 +173,24 @@ fn wrong_model_is_a_one_line_error_naming_it() {
 }
 
 #[test]
+fn doctor_checks_the_beat_model() {
+    use choreo::audio::beatnet::{default_model, BeatNet};
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nope.onnx");
+    let e = BeatNet::check(&missing).expect_err("missing");
+    assert!(!e.contains('\n') && e.contains(&missing.display().to_string()) && e.contains("not found") && e.contains("export_beatnet.py"), "{e}");
+    let Some(()) = runtime() else { return };
+    let e = BeatNet::check(&root().join("models/movenet_lightning.onnx")).expect_err("wrong shape");
+    assert!(!e.contains('\n') && e.contains("movenet_lightning.onnx") && e.contains("wrong shape"), "{e}");
+    let ok = BeatNet::check(&default_model()).unwrap();
+    assert!(ok.contains("beatnet.onnx") && ok.contains("[1, T, 272]"), "{ok}");
+    // the CLI prints it as one of its lines
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_choreo")).arg("doctor").output().unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.lines().any(|l| l.starts_with("beat model: ") && l.contains("beatnet.onnx")), "{out}");
+}
+
+#[test]
 fn short_song_falls_back_to_dp_with_a_warning() {
     let audio = choreo::audio::Audio {
         samples: (0..44100 * 2).map(|i| if i % 22050 < 300 { 0.5 } else { 0.0 }).collect(),

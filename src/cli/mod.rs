@@ -120,5 +120,12 @@ fn doctor() -> anyhow::Result<ExitCode> {
             println!("onnxruntime: libonnxruntime.so {} not found in vendor/onnxruntime (run tools/setup.sh)", choreo::runtime::ORT_VERSION);
         }
     }
+    match choreo::audio::beatnet::BeatNet::check(&choreo::audio::beatnet::default_model()) {
+        Ok(s) => println!("beat model: {s}"),
+        Err(e) => {
+            ok = false;
+            println!("beat model: {e}");
+        }
+    }
     Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
