@@ -22,7 +22,8 @@
 //!   has heard little) can otherwise lock onto a rhythm of the accompaniment at another tempo
 //!   before the path settles on the beat. Chosen on the 16 tuning files of beats-dev (see
 //!   `tools/beats/tune_dbn.py`): mean F 0.986 → 0.996 there, and 0.933 → 0.936 on those files
-//!   played at 0.8–1.25× speed; flat for sigma 0.05–0.2 octave and weight 1–10.
+//!   played at 0.8–1.25× speed (the 52 versions that stay in 80–180 BPM); within 0.003 of that
+//!   for sigma 0.1–0.2 octave and weight 1–10.
 //!
 //! [`decode`] does this in O(states + intervals²) per frame, using that a state has either one
 //! predecessor (the previous state of its chain) or the chains' last states. [`reference`] is
