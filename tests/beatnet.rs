@@ -79,10 +79,26 @@ fn madmom_beats() -> Vec<f64> {
 #[test]
 fn dbn_matches_madmom() {
     let (act, rows, _) = read_npy_f32(&fixtures().join("dbn_act.npy")).unwrap();
-    let d = dbn::decode(&act, &DbnConfig::default());
+    let d = dbn::decode(&act, &DbnConfig::madmom());
     let ours: Vec<f64> = d.beats.iter().map(|&f| f as f64 / 50.0).collect();
     let want = madmom_beats();
     println!("{rows} frames: {} beats, madmom {}", ours.len(), want.len());
+    assert_eq!(ours.len(), want.len());
+    for (a, b) in ours.iter().zip(&want) {
+        assert!((a - b).abs() < 1e-6, "{a} vs {b}");
+    }
+}
+
+#[test]
+fn dbn_with_tempo_prior_matches_its_numpy_twin() {
+    // tools/beats/tune_dbn.py --fixture: the numpy twin (equal to madmom's decoder on madmom's
+    // settings) with the default tempo-prior pass, on the same activation
+    let (act, _, _) = read_npy_f32(&fixtures().join("dbn_act.npy")).unwrap();
+    let d = dbn::decode(&act, &DbnConfig::default());
+    assert!(DbnConfig::default().tempo_prior.is_some());
+    let ours: Vec<f64> = d.beats.iter().map(|&f| f as f64 / 50.0).collect();
+    let text = std::fs::read_to_string(fixtures().join("dbn_prior_beats.txt")).unwrap();
+    let want: Vec<f64> = text.lines().map(|l| l.trim().parse().unwrap()).collect();
     assert_eq!(ours.len(), want.len());
     for (a, b) in ours.iter().zip(&want) {
         assert!((a - b).abs() < 1e-6, "{a} vs {b}");
@@ -95,11 +111,14 @@ fn fast_dbn_equals_dense_reference_on_real_activation() {
     // the dense twin is O(states²) per frame: a narrower tempo range (the clip is at 86 BPM) and 8 s
     let cfg = DbnConfig { min_bpm: 70.0, max_bpm: 110.0, ..DbnConfig::default() };
     let act = &act[..400];
-    let fast = dbn::decode(act, &cfg);
-    assert!(fast.beats.len() >= 8);
-    assert_eq!(fast, dbn::reference(act, &cfg));
+    for cfg in [cfg.clone(), DbnConfig { tempo_prior: None, ..cfg }] {
+        let fast = dbn::decode(act, &cfg);
+        assert!(fast.beats.len() >= 8);
+        assert_eq!(fast, dbn::reference(act, &cfg));
+    }
 }
 
+// (the default decoder adds the tempo-prior pass; on this clip it keeps madmom's beats)
 #[test]
 fn whole_tracker_gives_madmoms_beats() {
     let (Some(wav), Some(())) = (country(), runtime()) else { return };
@@ -151,6 +170,24 @@ fn wrong_model_is_a_one_line_error_naming_it() {
     let movenet = root().join("models/movenet_lightning.onnx");
     let msg = model_error(&movenet);
     assert!(!msg.contains('\n') && msg.contains("movenet_lightning.onnx") && msg.contains("wrong shape"), "{msg}");
+}
+
+#[test]
+fn doctor_checks_the_beat_model() {
+    use choreo::audio::beatnet::{default_model, BeatNet};
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nope.onnx");
+    let e = BeatNet::check(&missing).expect_err("missing");
+    assert!(!e.contains('\n') && e.contains(&missing.display().to_string()) && e.contains("not found") && e.contains("export_beatnet.py"), "{e}");
+    let Some(()) = runtime() else { return };
+    let e = BeatNet::check(&root().join("models/movenet_lightning.onnx")).expect_err("wrong shape");
+    assert!(!e.contains('\n') && e.contains("movenet_lightning.onnx") && e.contains("wrong shape"), "{e}");
+    let ok = BeatNet::check(&default_model()).unwrap();
+    assert!(ok.contains("beatnet.onnx") && ok.contains("[1, T, 272]"), "{ok}");
+    // the CLI prints it as one of its lines
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_choreo")).arg("doctor").output().unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.lines().any(|l| l.starts_with("beat model: ") && l.contains("beatnet.onnx")), "{out}");
 }
 
 #[test]

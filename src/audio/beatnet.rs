@@ -64,6 +64,23 @@ impl BeatNet {
         Ok(BeatNet { session, model: path.to_path_buf() })
     }
 
+    /// The health check of `choreo doctor`: loads the model at `path`, checks its shapes and runs
+    /// it on a few frames. `Ok`: one line describing it; `Err`: one line naming the file, what is
+    /// wrong and how to restore it.
+    pub fn check(path: &Path) -> Result<String, String> {
+        let fail = |e: AudioError| match e {
+            AudioError::Model { path, reason } => format!("{}: {reason}", path.display()),
+            other => other.to_string(),
+        };
+        let mut net = BeatNet::load(path).map_err(fail)?;
+        const FRAMES: usize = 8;
+        let rows = net.activations(&[0f32; FRAMES * DIM], FRAMES).map_err(fail)?;
+        if rows.len() != FRAMES || rows.iter().any(|r| !r.iter().all(|v| v.is_finite()) || (r.iter().sum::<f32>() - 1.0).abs() > 1e-3) {
+            return Err(format!("{}: the network's output is not a probability per frame; {SETUP_HINT}", path.display()));
+        }
+        Ok(format!("{} (input [1, T, {DIM}], output [1, T, 3]: beat, downbeat, no beat)", path.display()))
+    }
+
     pub fn model(&self) -> &Path {
         &self.model
     }

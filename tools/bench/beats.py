@@ -14,6 +14,7 @@ each used once, F = 2PR/(P+R).
 """
 import argparse
 import json
+import resource
 import shlex
 import subprocess
 import sys
@@ -41,11 +42,21 @@ def sets(shared, which):
     return {k: all_sets[k] for k in which}
 
 
+def children_cpu():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+CPU = {}  # tracker -> CPU seconds (user + system) of the choreo processes
+
+
 def run_choreo(cmd, song, method):
     args = shlex.split(cmd) + [str(song), "--json", "--method", method]
+    c = children_cpu()
     t = time.perf_counter()
     res = subprocess.run(args, capture_output=True, text=True)
     secs = time.perf_counter() - t
+    CPU[method] = CPU.get(method, 0.0) + children_cpu() - c
     if res.returncode != 0:
         sys.exit(f"{' '.join(args)} failed ({res.returncode}):\n{res.stderr}")
     return json.loads(res.stdout)["beats"], secs
@@ -129,6 +140,9 @@ def main():
     for set_name, m in summary.items():
         print(f"{set_name + ' (' + str(m['_n']) + ')':<16}" + "".join(f"{m[n]:>9.3f}" for n in names))
     print(f"{'s / min audio':<16}" + "".join(f"{secs[n] / minutes:>9.2f}" for n in names))
+    print(f"{'cpu s / min':<16}" + "".join(f"{CPU[n] / minutes:>9.2f}" if n in CPU else f"{'':>9}" for n in names))
+    load = open("/proc/loadavg").read().split()[:3] if Path("/proc/loadavg").exists() else ["?"] * 3
+    print(f"(load average at the end: {' '.join(load)}; cpu = user + system time of the choreo processes)")
     print("\n(choreo columns: whole process runs, decoding included; librosa and madmom: load at their rate + tracking,"
           " in this Python process, librosa's first call includes numba compilation)")
 
