@@ -13,7 +13,7 @@ use choreo::model;
 #[derive(Subcommand)]
 pub enum IndexCommand {
     /// Embed every fragment of a corpus and write a searchable index folder (atomically).
-    #[command(after_help = "Example:\n  choreo index build --corpus ../shared/data/tang2018 --model models/encoders.safetensors --out index/default")]
+    #[command(after_help = "Example:\n  choreo index build --corpus ../shared/data/tang2018 --model models/encoders.safetensors --out index/default\n  choreo index build --dance videos/a.mp4 videos/b.mp4 --from-cache --cache-dir /shared/cache --out shards/s0")]
     Build(BuildArgs),
     /// Verify an index (manifest, fragment store, graph) and print its manifest and counts.
     #[command(after_help = "Example:\n  choreo index info index/default\n  choreo index info index/default --json")]
@@ -50,8 +50,17 @@ impl HnswArgs {
 
 #[derive(Args)]
 pub struct BuildArgs {
+    /// Corpus folder (Tang2018, OpenPose or video layout; detected).
+    #[arg(long, required_unless_present = "dance", conflicts_with = "dance")]
+    pub corpus: Option<PathBuf>,
+    /// Instead of --corpus: dance folders or videos (one format), in this order.
+    #[arg(long, num_args = 1..)]
+    pub dance: Vec<PathBuf>,
+    #[command(flatten)]
+    pub video: super::corpus::VideoCacheArgs,
+    /// Videos: take the poses only from the pose cache (filled by `choreo corpus cache`); a video not cached fails the build.
     #[arg(long)]
-    pub corpus: PathBuf,
+    pub from_cache: bool,
     #[arg(long, default_value = "models/encoders.safetensors")]
     pub model: PathBuf,
     #[arg(long)]
@@ -125,10 +134,18 @@ fn build(a: BuildArgs) -> anyhow::Result<ExitCode> {
             bail!("--fragment-secs {fs}: the encoder {} was trained on {} s fragments; train one for {fs} s first", a.model.display(), card.fragment_secs);
         }
     }
-    let (_, dirs) = corpus::scan(&a.corpus)?;
-    let pb = super::corpus::bar(dirs.len() as u64, "loading dances");
-    let (c, failed) = corpus::load_with_progress(&a.corpus, &CorpusConfig { fps: card.fps, ..CorpusConfig::default() }, &|| pb.inc(1))?;
+    let cfg = CorpusConfig { cached_only: a.from_cache, ..a.video.config(card.fps) };
+    let n = match &a.corpus {
+        Some(root) => corpus::scan(root)?.1.len(),
+        None => a.dance.len(),
+    };
+    let pb = super::corpus::bar(n as u64, "loading dances");
+    let loaded = match &a.corpus {
+        Some(root) => corpus::load_with_progress(root, &cfg, &|| pb.inc(1)),
+        None => corpus::load_list(&a.dance, &cfg, &|| pb.inc(1)),
+    };
     pb.finish_and_clear();
+    let (c, failed) = loaded?;
     for e in &failed {
         eprintln!("choreo: warning: skipped: {e}");
     }
