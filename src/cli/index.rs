@@ -84,8 +84,8 @@ pub struct InfoArgs {
 
 #[derive(Args)]
 pub struct MergeArgs {
-    /// Two or more index folders.
-    #[arg(required = true, num_args = 2..)]
+    /// Index folders (one rewrites it into --out).
+    #[arg(required = true, num_args = 1..)]
     pub inputs: Vec<PathBuf>,
     #[arg(long)]
     pub out: PathBuf,
