@@ -220,15 +220,15 @@ def main(argv):
     if not videos:
         raise Fail("no videos")
     work = Path(a.work).resolve() if a.work else out.parent / f".{out.name}.shards"
-    attempts = work / "attempts"
-    attempts.mkdir(parents=True, exist_ok=True)
-    for f in attempts.iterdir():  # a previous run's
-        f.unlink()
 
     import ray  # after the argument checks: a usage error does not wait for Ray's import
     from tqdm import tqdm
 
     connect(ray, a)
+    attempts = work / "attempts"
+    attempts.mkdir(parents=True, exist_ok=True)
+    for f in attempts.iterdir():  # a previous run's
+        f.unlink()
     res = ray.cluster_resources()
     if res.get("CPU", 0) < a.cpus_per_task or res.get("GPU", 0) < a.gpus_per_task:
         raise Fail(f"no node has the resources asked per task ({a.cpus_per_task:g} CPU, {a.gpus_per_task:g} GPU); the cluster has {res.get('CPU', 0):g} CPU, {res.get('GPU', 0):g} GPU")
