@@ -1,11 +1,14 @@
 //! The pose file, used everywhere (inputs, outputs, tests):
 //! `{"fps": 24.0, "skeleton": "coco18", "width": 512, "height": 512, "frames": [[[x,y,c] × 18] × T],
-//!   "beats": [s, ...]?, "provenance": [{"dance": .., "frame": ..} × T]?}`.
+//!   "beats": [s, ...]?, "provenance": [{"dance": .., "frame": ..} × T]?,
+//!   "joints3d": {"skeleton": "humanoid18", "units": "cm", "up": "y", "frames": [[[x,y,z] × 18] × T]}?}`
+//!   (the 3-D track, see [`super::skeleton3d`]).
 
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use super::skeleton3d::{Frame3, NUM_JOINTS3, SKELETON3D_NAME};
 use super::{Frame, PoseError, Provenance, Sequence, NUM_JOINTS};
 
 pub const SKELETON_NAME: &str = "coco18";
@@ -18,6 +21,8 @@ pub const FPS_MAX: f64 = 1000.0;
 pub const MAX_SIDE: u32 = 65_536;
 /// Largest magnitude of a coordinate, in pixels (far outside any image; keeps squared distances finite).
 pub const MAX_COORD: f32 = 1.0e7;
+/// Largest magnitude of a 3-D coordinate, in cm (1 km: far beyond any dance floor).
+pub const MAX_CM: f32 = 1.0e5;
 
 /// Checks a frame rate read from `path` (or given for it): finite and in [`FPS_MIN`]..=[`FPS_MAX`].
 pub fn check_fps(path: &Path, fps: f64) -> Result<f64, PoseError> {
@@ -48,6 +53,50 @@ struct PoseFile {
     beats: Option<Vec<f64>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     provenance: Option<Vec<Provenance>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    joints3d: Option<Joints3dBlock>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Joints3dBlock {
+    skeleton: String,
+    units: String,
+    up: String,
+    frames: Vec<Vec<[Option<f32>; 3]>>,
+}
+
+/// Validates the 3-D block: skeleton, units, axis, one frame of 18 finite, bounded joints per 2-D frame.
+fn joints3d_from(path: &Path, b: &Joints3dBlock, n: usize) -> Result<Vec<Frame3>, PoseError> {
+    if b.skeleton != SKELETON3D_NAME || b.units != "cm" || b.up != "y" {
+        return Err(PoseError::Shape {
+            path: path.into(),
+            expected: format!("joints3d with skeleton \"{SKELETON3D_NAME}\", units \"cm\", up \"y\""),
+            found: format!("{:?}, {:?}, {:?}", b.skeleton, b.units, b.up),
+        });
+    }
+    if b.frames.len() != n {
+        return Err(PoseError::Shape { path: path.into(), expected: format!("{n} joints3d frames (one per frame)"), found: b.frames.len().to_string() });
+    }
+    let mut out = Vec::with_capacity(n);
+    for (t, f) in b.frames.iter().enumerate() {
+        if f.len() != NUM_JOINTS3 {
+            return Err(PoseError::Shape { path: path.into(), expected: format!("{NUM_JOINTS3} joints per joints3d frame"), found: format!("{} at frame {t}", f.len()) });
+        }
+        let mut fr: Frame3 = [[0.0; 3]; NUM_JOINTS3];
+        for (j, v) in f.iter().enumerate() {
+            for k in 0..3 {
+                match v[k] {
+                    Some(x) if x.is_finite() && x.abs() <= MAX_CM => fr[j][k] = x,
+                    Some(x) if x.is_finite() => {
+                        return Err(PoseError::parse(path, format!("joints3d value {x} at frame {t}, joint {j} is out of range (|v| ≤ {MAX_CM} cm)")))
+                    }
+                    _ => return Err(PoseError::NonFinite { path: path.into(), frame: t, joint: j }),
+                }
+            }
+        }
+        out.push(fr);
+    }
+    Ok(out)
 }
 
 /// Reads and validates a pose file.
@@ -111,14 +160,22 @@ pub fn from_slice(bytes: &[u8], path: &Path) -> Result<Sequence, PoseError> {
             return Err(PoseError::parse(path, "beats must be finite seconds"));
         }
     }
-    Ok(Sequence { fps: pf.fps, width: pf.width, height: pf.height, frames, beats: pf.beats, provenance: pf.provenance })
+    let joints3d = pf.joints3d.as_ref().map(|b| joints3d_from(path, b, frames.len())).transpose()?;
+    Ok(Sequence { fps: pf.fps, width: pf.width, height: pf.height, frames, beats: pf.beats, provenance: pf.provenance, joints3d })
 }
 
-/// Rounds coordinates to the pose file's precision (0.001 px, as [`to_json`] writes them), so a
+/// Rounds coordinates to the pose file's precision (0.001 px or cm, as [`to_json`] writes them), so a
 /// sequence processed in memory and the same sequence read back from its pose file are the same
 /// input (`choreo dance` = `choreo dance --no-align` + `choreo align`).
 pub fn quantize(seq: &mut Sequence) {
     for f in seq.frames.iter_mut() {
+        for j in f.iter_mut() {
+            for c in j.iter_mut() {
+                *c = (*c * 1000.0).round() / 1000.0;
+            }
+        }
+    }
+    for f in seq.joints3d.iter_mut().flatten() {
         for j in f.iter_mut() {
             for c in j.iter_mut() {
                 *c = (*c * 1000.0).round() / 1000.0;
@@ -138,6 +195,12 @@ pub fn to_json(seq: &Sequence) -> String {
         frames: seq.frames.iter().map(|f| f.iter().map(|j| [round(j[0]), round(j[1]), round(j[2])]).collect()).collect(),
         beats: seq.beats.clone(),
         provenance: seq.provenance.clone(),
+        joints3d: seq.joints3d.as_ref().map(|j3| Joints3dBlock {
+            skeleton: SKELETON3D_NAME.into(),
+            units: "cm".into(),
+            up: "y".into(),
+            frames: j3.iter().map(|f| f.iter().map(|j| [round(j[0]), round(j[1]), round(j[2])]).collect()).collect(),
+        }),
     };
     // Serialising plain numbers and strings cannot fail.
     serde_json::to_string(&pf).unwrap_or_default()
@@ -168,6 +231,30 @@ mod tests {
         let s = seq();
         let back = from_slice(to_json(&s).as_bytes(), Path::new("x.json")).unwrap();
         assert_eq!(back, s);
+    }
+
+    #[test]
+    fn joints3d_roundtrip_and_bad_blocks() {
+        let mut s = seq();
+        s.joints3d = Some((0..3).map(|t| std::array::from_fn(|j| [j as f32 * 1.5, 90.25 - t as f32, -3.0])).collect());
+        let text = to_json(&s);
+        assert!(text.contains("\"joints3d\":{\"skeleton\":\"humanoid18\",\"units\":\"cm\",\"up\":\"y\""), "{text}");
+        assert_eq!(from_slice(text.as_bytes(), Path::new("x.json")).unwrap(), s);
+        let p = Path::new("bad.json");
+        assert!(text.contains("[0.0,90.25,-3.0]"));
+        for (bad, want) in [
+            (text.replacen("[0.0,90.25,-3.0]", "[0.0,null,-3.0]", 1), "non-finite"),
+            (text.replacen("[0.0,90.25,-3.0]", "[0.0,1e9,-3.0]", 1), "out of range"),
+            (text.replace("\"units\":\"cm\"", "\"units\":\"m\""), "units"),
+            (text.replacen("[0.0,90.25,-3.0],", "", 1), "18 joints per joints3d frame"),
+        ] {
+            let e = from_slice(bad.as_bytes(), p).unwrap_err().to_string();
+            assert!(e.starts_with("bad.json") && e.contains(want), "{want}: {e}");
+        }
+        let mut short = s.clone();
+        short.joints3d.as_mut().unwrap().pop();
+        let e = from_slice(to_json(&short).as_bytes(), p).unwrap_err().to_string();
+        assert!(e.contains("3 joints3d frames"), "{e}");
     }
 
     #[test]

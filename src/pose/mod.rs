@@ -42,11 +42,13 @@ pub struct Sequence {
     pub beats: Option<Vec<f64>>,
     /// Per frame, where it came from, if known.
     pub provenance: Option<Vec<Provenance>>,
+    /// The 3-D track (one [`skeleton3d::Frame3`] per frame), when the source has depth.
+    pub joints3d: Option<Vec<skeleton3d::Frame3>>,
 }
 
 impl Sequence {
     pub fn new(fps: f64, width: u32, height: u32, frames: Vec<Frame>) -> Self {
-        Sequence { fps, width, height, frames, beats: None, provenance: None }
+        Sequence { fps, width, height, frames, beats: None, provenance: None, joints3d: None }
     }
 
     pub fn len(&self) -> usize {

@@ -25,7 +25,17 @@ pub fn resample(seq: &Sequence, fps: f64) -> Sequence {
     let provenance = seq.provenance.as_ref().map(|p| {
         (0..n_out).map(|k| p[((k as f64 / fps * seq.fps).round() as usize).min(n_in - 1)].clone()).collect()
     });
-    Sequence { fps, width: seq.width, height: seq.height, frames, beats: seq.beats.clone(), provenance }
+    let joints3d = seq.joints3d.as_ref().filter(|j| j.len() == n_in).map(|j3| {
+        (0..n_out)
+            .map(|k| {
+                let pos = k as f64 / fps * seq.fps;
+                let i = (pos.floor() as usize).min(n_in - 1);
+                let (a, b, w) = (&j3[i], &j3[(i + 1).min(n_in - 1)], (pos - i as f64) as f32);
+                std::array::from_fn(|q| std::array::from_fn(|c| a[q][c] + (b[q][c] - a[q][c]) * w))
+            })
+            .collect()
+    });
+    Sequence { fps, width: seq.width, height: seq.height, frames, beats: seq.beats.clone(), provenance, joints3d }
 }
 
 /// Joint-wise linear interpolation between two frames (weight `w` on `b`).
@@ -116,7 +126,7 @@ pub fn fit_canvas(seq: &Sequence, size: u32) -> Sequence {
             o
         })
         .collect();
-    Sequence { fps: seq.fps, width: size, height: size, frames, beats: seq.beats.clone(), provenance: seq.provenance.clone() }
+    Sequence { fps: seq.fps, width: size, height: size, frames, beats: seq.beats.clone(), provenance: seq.provenance.clone(), joints3d: seq.joints3d.clone() }
 }
 
 #[cfg(test)]
