@@ -390,3 +390,87 @@ fn video_corpus_loads_caches_and_skips_bad_videos() {
     assert!(e.contains("silent.avi") && e.contains("broken.mp4") && e.contains("nobody.mp4"), "{e}");
     assert!(String::from_utf8_lossy(&o.stdout).contains("1"), "{}", String::from_utf8_lossy(&o.stdout));
 }
+
+/// Issue 15's Rust side: `corpus cache` fills the pose cache per video (as a cluster task would),
+/// `index build --dance … --from-cache` builds shards from it without running the pose model, and
+/// the merged shards are byte for byte the index a whole `index build --corpus` gives (fragment
+/// store: poses, sources, continuations and embeddings; and, as the fragments go in in the same
+/// order, the graph).
+#[test]
+fn shards_from_the_pose_cache_merge_into_the_whole_build() {
+    let Some(v) = media("vtest.avi") else { return };
+    let d = tempfile::tempdir().unwrap();
+    let (whole, parts) = (d.path().join("whole"), d.path().join("parts"));
+    std::fs::create_dir_all(&whole).unwrap();
+    std::fs::create_dir_all(&parts).unwrap();
+    let song = d.path().join("song.ogg");
+    tone(&song, 8.0);
+    let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/encoders.safetensors");
+    let m = model.to_str().unwrap();
+    // Three clips of vtest at different offsets (natural order: walk2 before walk10).
+    for (name, at) in [("walk2", "0"), ("walk10", "20"), ("walk3", "40")] {
+        let out = parts.join(format!("{name}.mkv"));
+        ffmpeg(&["-ss", at, "-i", v.to_str().unwrap(), "-i", song.to_str().unwrap(), "-t", "6", "-map", "0:v", "-map", "1:a", "-c:v", "copy", "-c:a", "libvorbis", out.to_str().unwrap()]);
+        std::fs::copy(&out, whole.join(format!("{name}.mkv"))).unwrap();
+    }
+    let list = choreo(d.path(), &["corpus", "list", "--corpus", "parts", "--json"]);
+    let listed: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    let names: Vec<String> = listed["dances"].as_array().unwrap().iter().map(|p| Path::new(p.as_str().unwrap()).file_name().unwrap().to_string_lossy().to_string()).collect();
+    assert_eq!((listed["format"].as_str(), names.as_slice()), (Some("video"), ["walk2.mkv", "walk3.mkv", "walk10.mkv"].map(String::from).as_slice()));
+
+    // One video per call, into a cache folder of its own; the second call finds it there.
+    let cache = |video: &str| {
+        let o = choreo(d.path(), &["corpus", "cache", &format!("parts/{video}"), "--model", m, "--cache-dir", "cache", "--pose-model", "lightning", "--json"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()
+    };
+    for n in &names {
+        let j = cache(n);
+        assert_eq!(j["detected"], true, "{j}");
+        assert!(Path::new(j["poses"].as_str().unwrap()).starts_with("cache") && d.path().join(j["poses"].as_str().unwrap()).is_file(), "{j}");
+    }
+    let again = cache(&names[0]);
+    assert_eq!(again["detected"], false, "{again}");
+    assert_eq!(again["sha256"].as_str().unwrap().len(), 64);
+
+    // Shards from the cache only (a pose model that does not exist proves nothing is detected;
+    // its file name keys the cache, so it is the same name in another folder).
+    let fake = d.path().join("nowhere/movenet_lightning.onnx");
+    let shard = |out: &str, videos: &[&String]| {
+        let mut args = vec!["index", "build", "--model", m, "--from-cache", "--cache-dir", "cache", "--pose-model", fake.to_str().unwrap(), "--out", out, "--dance"];
+        let paths: Vec<String> = videos.iter().map(|n| format!("parts/{n}")).collect();
+        args.extend(paths.iter().map(String::as_str));
+        let o = choreo(d.path(), &args);
+        assert!(o.status.success(), "{}", stderr(&o));
+    };
+    shard("s0", &[&names[0], &names[1]]);
+    shard("s1", &[&names[2]]);
+    let o = choreo(d.path(), &["index", "merge", "s0", "s1", "--out", "merged"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = choreo(d.path(), &["index", "build", "--corpus", "whole", "--model", m, "--pose-model", "lightning", "--out", "single"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let gen = |ix: &str, f: &str| std::fs::read(d.path().join(ix).join("gen-000001").join(f)).unwrap();
+    assert!(gen("merged", "fragments.bin") == gen("single", "fragments.bin"), "fragment stores differ");
+    assert!(gen("merged", "graph.bin") == gen("single", "graph.bin"), "graphs differ");
+    let sources = |ix: &str| serde_json::from_slice::<serde_json::Value>(&std::fs::read(d.path().join(ix).join("manifest.json")).unwrap()).unwrap()["sources"].clone();
+    assert_eq!(sources("merged"), sources("single"));
+    assert_eq!(sources("single").as_array().unwrap().len(), 3);
+
+    // A video whose poses are not cached fails a cache-only build on one line naming it, and
+    // writes nothing; so does a list mixing formats, and a silent video given to `corpus cache`.
+    std::fs::copy(parts.join(&names[0]), parts.join("other.mkv")).unwrap();
+    ffmpeg(&["-i", parts.join("other.mkv").to_str().unwrap(), "-t", "5", "-c", "copy", parts.join("other2.mkv").to_str().unwrap()]);
+    let o = choreo(d.path(), &["index", "build", "--model", m, "--from-cache", "--cache-dir", "cache", "--pose-model", "lightning", "--out", "s2", "--dance", "parts/walk2.mkv", "parts/other2.mkv"]);
+    assert_one_line_error(&o, "other2.mkv");
+    assert!(stderr(&o).contains("pose cache"), "{}", stderr(&o));
+    assert!(!d.path().join("s2").exists());
+    std::fs::create_dir_all(d.path().join("op/keypoints")).unwrap();
+    let o = choreo(d.path(), &["index", "build", "--model", m, "--out", "s3", "--dance", "parts/walk2.mkv", "op"]);
+    assert_one_line_error(&o, "op");
+    let o = choreo(d.path(), &["index", "build", "--model", m, "--out", "s3", "--dance", "parts/missing.mkv"]);
+    assert_one_line_error(&o, "missing.mkv");
+    ffmpeg(&["-i", v.to_str().unwrap(), "-t", "2", "-c", "copy", d.path().join("silent.avi").to_str().unwrap()]);
+    let o = choreo(d.path(), &["corpus", "cache", "silent.avi", "--model", m, "--cache-dir", "cache"]);
+    assert_one_line_error(&o, "silent.avi");
+    assert!(stderr(&o).contains("no audio"), "{}", stderr(&o));
+}

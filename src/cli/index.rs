@@ -13,7 +13,7 @@ use choreo::{model, pipeline};
 #[derive(Subcommand)]
 pub enum IndexCommand {
     /// Embed every fragment of a corpus and write a searchable index folder (atomically).
-    #[command(after_help = "Example:\n  choreo index build --corpus ../shared/data/tang2018 --model models/encoders.safetensors --out index/default")]
+    #[command(after_help = "Example:\n  choreo index build --corpus ../shared/data/tang2018 --model models/encoders.safetensors --out index/default\n  choreo index build --dance videos/a.mp4 videos/b.mp4 --from-cache --cache-dir /shared/cache --out shards/s0")]
     Build(BuildArgs),
     /// Verify an index (manifest, fragment store, graph) and print its manifest and counts.
     #[command(after_help = "Example:\n  choreo index info index/default\n  choreo index info index/default --json")]
@@ -50,8 +50,17 @@ impl HnswArgs {
 
 #[derive(Args)]
 pub struct BuildArgs {
+    /// Corpus folder (Tang2018, OpenPose or video layout; detected).
+    #[arg(long, required_unless_present = "dance", conflicts_with = "dance")]
+    pub corpus: Option<PathBuf>,
+    /// Instead of --corpus: dance folders or videos (one format), in this order.
+    #[arg(long, num_args = 1..)]
+    pub dance: Vec<PathBuf>,
+    #[command(flatten)]
+    pub video: super::corpus::VideoCacheArgs,
+    /// Videos: take the poses only from the pose cache (filled by `choreo corpus cache`); a video not cached fails the build.
     #[arg(long)]
-    pub corpus: PathBuf,
+    pub from_cache: bool,
     #[arg(long, default_value = "models/encoders.safetensors")]
     pub model: PathBuf,
     #[arg(long)]
@@ -75,8 +84,8 @@ pub struct InfoArgs {
 
 #[derive(Args)]
 pub struct MergeArgs {
-    /// Two or more index folders.
-    #[arg(required = true, num_args = 2..)]
+    /// Index folders (one rewrites it into --out).
+    #[arg(required = true, num_args = 1..)]
     pub inputs: Vec<PathBuf>,
     #[arg(long)]
     pub out: PathBuf,
@@ -120,10 +129,26 @@ fn build(a: BuildArgs) -> anyhow::Result<ExitCode> {
     index::build::check_output(&a.out, a.force).map_err(|e| force_hint(e.into()))?;
     let t0 = std::time::Instant::now();
     let (enc, card) = model::load(&a.model, &candle_core::Device::Cpu)?;
-    if let Some(fs) = a.fragment_secs.filter(|fs| (fs - card.fragment_secs).abs() > 1e-9) {
-        bail!("--fragment-secs {fs}: the encoder {} was trained on {} s fragments; train one for {fs} s first", a.model.display(), card.fragment_secs);
+    if let Some(fs) = a.fragment_secs {
+        if (fs - card.fragment_secs).abs() > 1e-9 {
+            bail!("--fragment-secs {fs}: the encoder {} was trained on {} s fragments; train one for {fs} s first", a.model.display(), card.fragment_secs);
+        }
     }
-    let (c, _) = super::load_corpus(&a.corpus, &CorpusConfig { fps: card.fps, ..CorpusConfig::default() })?;
+    let cfg = CorpusConfig { cached_only: a.from_cache, ..a.video.config(card.fps) };
+    let n = match &a.corpus {
+        Some(root) => corpus::scan(root)?.1.len(),
+        None => a.dance.len(),
+    };
+    let pb = super::bar(n as u64, "loading dances");
+    let loaded = match &a.corpus {
+        Some(root) => corpus::load_with_progress(root, &cfg, &|| pb.inc(1)),
+        None => corpus::load_list(&a.dance, &cfg, &|| pb.inc(1)),
+    };
+    pb.finish_and_clear();
+    let (c, failed) = loaded?;
+    for e in &failed {
+        eprintln!("choreo: warning: skipped: {e}");
+    }
     // A spinner, cleared on success and failure alike: an error is the only line left.
     let pb = indicatif::ProgressBar::new_spinner();
     pb.enable_steady_tick(std::time::Duration::from_millis(200));

@@ -58,11 +58,14 @@ pub struct CorpusConfig {
     pub movenet: MoveNetConfig,
     /// Where a video corpus caches detected poses and audio (default `<corpus>/.choreo-cache`).
     pub cache_dir: Option<PathBuf>,
+    /// Videos: take the poses only from the cache (filled beforehand, e.g. on other machines,
+    /// with [`video::fill_cache`]); a video not in it fails the load instead of being detected.
+    pub cached_only: bool,
 }
 
 impl Default for CorpusConfig {
     fn default() -> Self {
-        CorpusConfig { fps: crate::units::DEFAULT_FPS, clean: CleanConfig::default(), movenet: MoveNetConfig::default(), cache_dir: None }
+        CorpusConfig { fps: crate::units::DEFAULT_FPS, clean: CleanConfig::default(), movenet: MoveNetConfig::default(), cache_dir: None, cached_only: false }
     }
 }
 
@@ -195,6 +198,43 @@ pub fn scan(root: &Path) -> Result<(CorpusFormat, Vec<PathBuf>), CorpusError> {
     }
 }
 
+/// The format of one dance given by path: a video file, or a Tang2018 or OpenPose dance folder.
+fn dance_format(p: &Path) -> Result<CorpusFormat, CorpusError> {
+    let meta = std::fs::metadata(p).map_err(|e| CorpusError::Io { path: p.into(), source: e })?;
+    if meta.is_file() && crate::pose::video::is_video(p) {
+        Ok(CorpusFormat::Video)
+    } else if meta.is_dir() && p.join("skeletons.json").is_file() {
+        Ok(CorpusFormat::Tang2018)
+    } else if meta.is_dir() && p.join("keypoints").is_dir() {
+        Ok(CorpusFormat::OpenPose)
+    } else {
+        Err(CorpusError::Invalid { path: p.into(), reason: "not a dance (a video file, or a Tang2018 or OpenPose dance folder)".into() })
+    }
+}
+
+/// A corpus given as a list of dances (dance folders or video files, all of one format; they
+/// may lie in different folders), in the order given: what a [`scan`] of a folder gives, for a
+/// chosen subset such as one shard of a larger corpus.
+pub fn scan_list(paths: &[PathBuf]) -> Result<CorpusFormat, CorpusError> {
+    let first = paths.first().ok_or_else(|| CorpusError::NoDances { path: PathBuf::from("(empty list)") })?;
+    let format = dance_format(first)?;
+    for p in &paths[1..] {
+        let f = dance_format(p)?;
+        if f != format {
+            return Err(CorpusError::Invalid { path: p.clone(), reason: format!("a {f} dance in a list of {format} dances; use one format per corpus") });
+        }
+    }
+    Ok(format)
+}
+
+/// [`load_with_progress`] for a list of dances ([`scan_list`]); the corpus root is the first
+/// dance's folder.
+pub fn load_list(paths: &[PathBuf], cfg: &CorpusConfig, tick: &(dyn Fn() + Sync)) -> Result<(Corpus, Vec<CorpusError>), CorpusError> {
+    let format = scan_list(paths)?;
+    let root = paths[0].parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
+    load_dances(&root, format, paths, cfg, tick)
+}
+
 #[derive(Deserialize)]
 struct OpenPoseConfig {
     fps: f64,
@@ -241,6 +281,13 @@ pub fn load(root: &Path, cfg: &CorpusConfig) -> Result<(Corpus, Vec<CorpusError>
 /// [`load`], calling `tick` as each dance finishes.
 pub fn load_with_progress(root: &Path, cfg: &CorpusConfig, tick: &(dyn Fn() + Sync)) -> Result<(Corpus, Vec<CorpusError>), CorpusError> {
     let (format, dirs) = scan(root)?;
+    load_dances(root, format, &dirs, cfg, tick)
+}
+
+/// Loads the dances `dirs` (in parallel). A dance's own failure is returned beside the corpus;
+/// a failure that is not one dance's ([`CorpusError::is_recoverable`] false: the cache not
+/// writable, or not filled for a cache-only load) fails the whole load.
+fn load_dances(root: &Path, format: CorpusFormat, dirs: &[PathBuf], cfg: &CorpusConfig, tick: &(dyn Fn() + Sync)) -> Result<(Corpus, Vec<CorpusError>), CorpusError> {
     let results: Vec<Result<Dance, CorpusError>> = dirs
         .par_iter()
         .map(|d| {
@@ -254,6 +301,7 @@ pub fn load_with_progress(root: &Path, cfg: &CorpusConfig, tick: &(dyn Fn() + Sy
     for r in results {
         match r {
             Ok(d) => dances.push(d),
+            Err(e) if !e.is_recoverable() => return Err(e),
             Err(e) => failed.push(e),
         }
     }

@@ -56,8 +56,10 @@ pub fn embed_corpus(corpus: &Corpus, enc: &Encoders, card: &ModelCard) -> Result
     let (t, f) = (len, enc.cfg.mfcc_dim);
     let mf: Vec<f32> = frags.iter().flat_map(|&(d, s)| dances[d].mfcc[s * f..(s + t) * f].to_vec()).collect();
     let po: Vec<f32> = frags.iter().flat_map(|&(d, s)| data::pose_window(&dances[d].poses[s..s + t])).collect();
-    let ae = enc.embed_audio(&mf, frags.len())?;
-    let pe = enc.embed_poses(&po, frags.len())?;
+    // Full-size batches: a fragment's embedding does not depend on the corpus around it, so the
+    // shards of a corpus, merged, hold the very embeddings of the corpus built whole.
+    let ae = enc.embed_audio_fixed(&mf, frags.len())?;
+    let pe = enc.embed_poses_fixed(&po, frags.len())?;
     let e = enc.cfg.embed_dim;
     let fragments = frags
         .iter()

@@ -406,34 +406,69 @@ impl Encoders {
 
     /// Embeds MFCC windows: `n × frames × 13` floats → `n × embed` floats (eval mode, batched).
     pub fn embed_audio(&self, mfcc: &[f32], n: usize) -> Result<Vec<f32>, ModelError> {
-        let (t, f) = (self.cfg.frames, self.cfg.mfcc_dim);
-        self.embed_batched(n, |lo, hi| {
-            let x = Tensor::from_slice(&mfcc[lo * t * f..hi * t * f], (hi - lo, t, f), &self.device)?;
-            self.audio.forward(&x, None)
-        })
+        self.embed_audio_with(mfcc, n, false)
     }
 
     /// Embeds normalised pose windows: `n × 3 × frames × joints` floats → `n × embed`.
     pub fn embed_poses(&self, poses: &[f32], n: usize) -> Result<Vec<f32>, ModelError> {
+        self.embed_poses_with(poses, n, false)
+    }
+
+    /// [`Self::embed_audio`] with every batch padded to full size: each row's bits then do not
+    /// depend on how many rows are embedded with it (the CPU matrix products take other paths
+    /// for other batch sizes, a last-bit difference), so a corpus embedded in parts (shards)
+    /// gives the same embeddings as embedded whole.
+    pub fn embed_audio_fixed(&self, mfcc: &[f32], n: usize) -> Result<Vec<f32>, ModelError> {
+        self.embed_audio_with(mfcc, n, true)
+    }
+
+    /// [`Self::embed_poses`] with full-size batches (see [`Self::embed_audio_fixed`]).
+    pub fn embed_poses_fixed(&self, poses: &[f32], n: usize) -> Result<Vec<f32>, ModelError> {
+        self.embed_poses_with(poses, n, true)
+    }
+
+    fn embed_audio_with(&self, mfcc: &[f32], n: usize, pad: bool) -> Result<Vec<f32>, ModelError> {
+        let (t, f) = (self.cfg.frames, self.cfg.mfcc_dim);
+        self.embed_batched(mfcc, n, t * f, pad, |x, rows| {
+            let x = Tensor::from_slice(x, (rows, t, f), &self.device)?;
+            self.audio.forward(&x, None)
+        })
+    }
+
+    fn embed_poses_with(&self, poses: &[f32], n: usize, pad: bool) -> Result<Vec<f32>, ModelError> {
         let (t, v) = (self.cfg.frames, self.cfg.joints);
-        self.embed_batched(n, |lo, hi| {
-            let x = Tensor::from_slice(&poses[lo * 3 * t * v..hi * 3 * t * v], (hi - lo, 3, t, v), &self.device)?;
+        self.embed_batched(poses, n, 3 * t * v, pad, |x, rows| {
+            let x = Tensor::from_slice(x, (rows, 3, t, v), &self.device)?;
             self.pose.forward(&x, None)
         })
     }
 
-    fn embed_batched(&self, n: usize, f: impl Fn(usize, usize) -> candle_core::Result<Tensor>) -> Result<Vec<f32>, ModelError> {
-        let mut out = Vec::with_capacity(n * self.cfg.embed_dim);
+    /// Runs `forward` over `n` rows of `row` floats, [`EMBED_BATCH`] rows at a time; with `pad`
+    /// a short last batch is filled up with zero rows (their outputs dropped).
+    fn embed_batched(&self, data: &[f32], n: usize, row: usize, pad: bool, forward: impl Fn(&[f32], usize) -> candle_core::Result<Tensor>) -> Result<Vec<f32>, ModelError> {
+        let e = self.cfg.embed_dim;
+        let mut out = Vec::with_capacity(n * e);
         let mut lo = 0;
         while lo < n {
-            let hi = (lo + 256).min(n);
-            let e = f(lo, hi).ctx("embedding")?;
-            out.extend(e.to_dtype(DType::F32).ctx("embedding")?.flatten_all().ctx("embedding")?.to_vec1::<f32>().ctx("embedding")?);
+            let hi = (lo + EMBED_BATCH).min(n);
+            let rows = &data[lo * row..hi * row];
+            let y = if pad && hi - lo < EMBED_BATCH {
+                let mut full = rows.to_vec();
+                full.resize(EMBED_BATCH * row, 0.0);
+                forward(&full, EMBED_BATCH)
+            } else {
+                forward(rows, hi - lo)
+            };
+            let y = y.ctx("embedding")?.to_dtype(DType::F32).ctx("embedding")?.flatten_all().ctx("embedding")?.to_vec1::<f32>().ctx("embedding")?;
+            out.extend_from_slice(&y[..(hi - lo) * e]);
             lo = hi;
         }
         Ok(out)
     }
 }
+
+/// Rows per batch when embedding.
+pub const EMBED_BATCH: usize = 256;
 
 #[cfg(test)]
 mod tests {
@@ -494,6 +529,28 @@ mod tests {
         let a = e.embed_audio(&vec![0.1; 3 * 8 * 13], 3).unwrap();
         let p = e.embed_poses(&vec![0.1; 2 * 3 * 8 * 18], 2).unwrap();
         assert_eq!((a.len(), p.len()), (3 * 16, 2 * 16));
+    }
+
+    #[test]
+    fn fixed_batches_embed_a_row_the_same_whatever_rows_come_with_it() {
+        let dev = Device::Cpu;
+        let (e, _) = crate::model::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/encoders.safetensors"), &dev).unwrap();
+        let cfg = e.cfg.clone();
+        let n = EMBED_BATCH + 20;
+        let (t, f, v) = (cfg.frames, cfg.mfcc_dim, cfg.joints);
+        let mf: Vec<f32> = (0..n * t * f).map(|i| (i * 37 % 101) as f32 / 50.0 - 1.0).collect();
+        let po: Vec<f32> = (0..n * 3 * t * v).map(|i| (i * 53 % 97) as f32 / 48.0 - 1.0).collect();
+        let whole = (e.embed_audio_fixed(&mf, n).unwrap(), e.embed_poses_fixed(&po, n).unwrap());
+        assert_eq!((whole.0.len(), whole.1.len()), (n * 16, n * 16));
+        // As shards: the first k rows, then the rest; every bit the same. (Unpadded, with these
+        // trained weights, all three splits differed in the last bits when this was written.)
+        for k in [1, 11, EMBED_BATCH + 3] {
+            let mut a = e.embed_audio_fixed(&mf[..k * t * f], k).unwrap();
+            a.extend(e.embed_audio_fixed(&mf[k * t * f..], n - k).unwrap());
+            let mut p = e.embed_poses_fixed(&po[..k * 3 * t * v], k).unwrap();
+            p.extend(e.embed_poses_fixed(&po[k * 3 * t * v..], n - k).unwrap());
+            assert!(a == whole.0 && p == whole.1, "split at {k}");
+        }
     }
 
     #[test]
