@@ -81,7 +81,7 @@ scene.fog = new THREE.Fog(0x1d2229, 1200, 4500);
 scene.add(new THREE.HemisphereLight(0xe4ecff, 0x40372e, 1.5));
 const sun = new THREE.DirectionalLight(0xffffff, 2.4);
 sun.castShadow = true;
-sun.shadow.mapSize.set(2048, 2048);
+sun.shadow.mapSize.set(1024, 1024);
 Object.assign(sun.shadow.camera, { left: -260, right: 260, top: 260, bottom: -260, near: 10, far: 2500 });
 sun.shadow.bias = -0.0004;
 scene.add(sun, sun.target);
@@ -219,6 +219,8 @@ const audio = new Audio();
 audio.preload = 'auto';
 audio.src = URL.createObjectURL(new Blob([bytesOf('song')], { type: meta.song_mime }));
 let t = 0, playing = false, audioOk = true, dirty = true, last = performance.now();
+// The song's time as last read, and since when it has not moved (a stuck audio clock).
+let heard = null, heardSince = 0;
 
 function clampT(x) { return Math.min(Math.max(Number.isFinite(x) ? x : 0, 0), duration); }
 function seek(x) {
@@ -229,11 +231,15 @@ function seek(x) {
 function startAudio() {
   if (!audioOk || t + S >= meta.song_secs) return;
   if (Math.abs(audio.currentTime - S - t) > 0.05) { try { audio.currentTime = t + S; } catch (e) { /* ignore */ } }
-  audio.play().catch(() => { audioOk = false; });
+  // Refused (no user gesture, no audio device, unsupported): the wall clock takes over. A play
+  // interrupted by a pause (AbortError) is no reason to give up on the song.
+  audio.play().catch((e) => { if (e.name !== 'AbortError') audioOk = false; });
 }
 function play() {
   if (t >= duration - 1e-3) seek(0);
   playing = true;
+  audioOk = true;
+  heard = null;
   last = performance.now();
   $('play').textContent = '❚❚ Pause';
   startAudio();
@@ -298,7 +304,14 @@ function frame(now) {
   const dt = Math.min(0.25, Math.max(0, (now - last) / 1000));
   last = now;
   if (playing) {
-    const next = audioOk && !audio.paused && !audio.ended ? audio.currentTime - S : t + dt;
+    let next = t + dt;
+    if (audioOk && !audio.paused && !audio.ended) {
+      const at = audio.currentTime - S;
+      if (at !== heard) { heard = at; heardSince = now; }
+      // Playing but not moving for 1.5 s (the song is in memory, so this is no slow download: no
+      // audio output, a decoder that will not start): the wall clock takes over, from here.
+      if (audio.error || now - heardSince > 1500) { audioOk = false; audio.pause(); } else next = at;
+    }
     if (next >= duration) {
       if ($('loop').checked) { seek(0); startAudio(); } else { t = duration; pause(); }
     } else {
