@@ -81,13 +81,19 @@ pub fn figure_of(seq: &Sequence) -> Figure {
 }
 
 impl Figure {
+    /// Any skeleton in world space (cm, y up): the camera first looks from the side it faces
+    /// when joints are named LeftArm/RightArm or LeftUpLeg/RightUpLeg (BVH's usual names), else
+    /// from +z. A BVH dance comes in here, its joint positions found by forward kinematics.
+    pub fn new(names: Vec<String>, parents: Vec<Option<usize>>, frames: Vec<Vec<[f32; 3]>>, fps: f64) -> Figure {
+        let mut fig = Figure { names, parents, frames, fps, view_from: [0.0, 1.0], note: None };
+        fig.view_from = fig.facing();
+        fig
+    }
+
     /// The humanoid18 3-D track (cm, y up, world coordinates) as it is.
     pub fn from_joints3d(frames: &[Frame3], fps: f64) -> Figure {
         let names = JOINT3_NAMES.iter().map(|s| s.to_string()).collect();
-        let frames = frames.iter().map(|f| f.to_vec()).collect();
-        let mut fig = Figure { names, parents: PARENT3.to_vec(), frames, fps, view_from: [0.0, 1.0], note: None };
-        fig.view_from = fig.facing();
-        fig
+        Figure::new(names, PARENT3.to_vec(), frames.iter().map(|f| f.to_vec()).collect(), fps)
     }
 
     /// A 2-D COCO-18 pose sequence (canvas pixels, y down) as a figure standing in the vertical
@@ -579,12 +585,16 @@ mod tests {
     #[test]
     fn a_3d_figure_faces_the_camera() {
         use crate::pose::skeleton3d::Joint3;
-        // Facing -x: the left side is at -z... (L − R) × up = (−d.z, 0, d.x) with d = L − R.
+        // Left shoulder at +z, right at −z: facing −x ((L − R) × up = (−d.z, 0, d.x), d = L − R).
         let mut f: Frame3 = [[0.0, 100.0, 0.0]; 18];
         f[Joint3::LeftArm as usize] = [0.0, 140.0, 20.0];
         f[Joint3::RightArm as usize] = [0.0, 140.0, -20.0];
         let fig = Figure::from_joints3d(&[f, f], 25.0);
         assert_eq!(fig.view_from, [-1.0, 0.0]);
+        // Without those names: from +z.
+        let other = Figure::new(vec!["a".into(), "b".into()], vec![None, Some(0)], vec![vec![[0.0; 3], [1.0; 3]]], 30.0);
+        assert_eq!(other.view_from, [0.0, 1.0]);
+        other.validate().unwrap();
         fig.validate().unwrap();
         assert!(fig.note.is_none());
     }
