@@ -32,6 +32,13 @@ fn vendor_candidates() -> Vec<PathBuf> {
     roots
 }
 
+/// The folder `vendor/<name>` that tools/setup.sh made (three.js for `choreo view`), looked for
+/// as ONNX Runtime's is: beside the executable and up to three folders above it, then in the
+/// source tree.
+pub fn vendor_dir(name: &str) -> Option<PathBuf> {
+    vendor_candidates().into_iter().map(|v| v.join(name)).find(|d| d.is_dir())
+}
+
 /// Where a model shipped in the repository's `models/` folder is: `models/<file>` under the
 /// working folder, the executable's folder and up to four folders above it
 /// (target/release/choreo → ../../models), then the source tree. Falls back to `models/<file>`,

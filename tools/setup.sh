@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # choreo set-up for a fresh Debian machine: installs everything the project needs, then builds.
-#   1. ffmpeg (Debian package): non-native audio formats, video in and out.
+#   1. ffmpeg (Debian package): non-native audio formats, video in and out; chromium (Debian
+#      package, for the browser test of `choreo view`) and npm (to fetch three.js) when missing.
 #   2. ONNX Runtime 1.31.1: libonnxruntime.so from the PyPI wheel, unpacked into vendor/onnxruntime/
 #      (the binary looks there by itself, relative to its own path).
 #   3. Test footage of real people: vtest.avi, messi5.jpg and basketball1.png from Debian's
 #      opencv-doc, unpacked into vendor/media/ (the .deb is a 96 MB download, 270 MB installed;
 #      only these 8 MB are kept). Skipped when the package is installed system-wide.
-#   4. The release build (target/release/choreo).
-#   5. index/default from ../shared/data/tang2018 with the shipped encoder (when both are there).
-#   6. vendor/venv-cluster: a Python venv with ray 2.60.0 and tqdm (PyPI wheels) for the cluster
+#   4. three.js 0.185.0 (npm registry, MIT) into vendor/three/: the files `choreo view` inlines.
+#   5. The release build (target/release/choreo).
+#   6. index/default from ../shared/data/tang2018 with the shipped encoder (when both are there).
+#   7. vendor/venv-cluster: a Python venv with ray 2.60.0 and tqdm (PyPI wheels) for the cluster
 #      index build (tools/cluster/); about 25 s and 290 MB the first time, created only if missing.
 # Re-running is cheap: every step is skipped when already done.
 set -euo pipefail
@@ -16,16 +18,24 @@ cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 ORT_VERSION=1.31.1
 RAY_VERSION=2.60.0
+THREE_VERSION=0.185.0   # the last release with minified builds; src/render/view.rs names it too
+THREE_SHA256=5f52a93ffb7d5bd87735d414fad83709af45ddcb77f8c1198dda98971074433d
 
 step() { printf '\n== %s\n' "$*"; }
 
-step "system packages (ffmpeg)"
-if ! command -v ffmpeg >/dev/null 2>&1 || ! command -v ffprobe >/dev/null 2>&1; then
+step "system packages (ffmpeg, chromium, npm)"
+PKGS=""
+{ command -v ffmpeg >/dev/null 2>&1 && command -v ffprobe >/dev/null 2>&1; } || PKGS="$PKGS ffmpeg"
+command -v chromium >/dev/null 2>&1 || PKGS="$PKGS chromium"
+command -v npm >/dev/null 2>&1 || PKGS="$PKGS npm"
+if [ -n "$PKGS" ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends ffmpeg
+  # chromium alone: 22 s here with the package lists current (download and unpack).
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $PKGS
 fi
 ffmpeg -version | head -n1
+chromium --version 2>/dev/null || echo "chromium: not installed (the browser test of choreo view will skip)"
 
 step "ONNX Runtime $ORT_VERSION (PyPI wheel → vendor/onnxruntime)"
 ORT_DIR="$ROOT/vendor/onnxruntime"
@@ -71,6 +81,27 @@ elif ! have_media "$MEDIA_DIR"; then
   rm -rf "$MTMP"
 fi
 have_media "$SYS_MEDIA" || ls "$MEDIA_DIR"
+
+step "three.js $THREE_VERSION (npm registry → vendor/three)"
+# The files `choreo view` inlines into its page: the core and module builds, OrbitControls, the
+# MIT licence. npm checks the tarball against the registry's integrity hash; so do we (pinned).
+THREE_DIR="$ROOT/vendor/three"
+if [ "$(cat "$THREE_DIR/VERSION" 2>/dev/null)" != "$THREE_VERSION" ]; then
+  TTMP=$(mktemp -d)
+  ( cd "$TTMP" && npm pack --silent "three@$THREE_VERSION" >/dev/null )
+  TGZ="$TTMP/three-$THREE_VERSION.tgz"
+  GOT=$(sha256sum "$TGZ" | cut -d' ' -f1)
+  [ "$GOT" = "$THREE_SHA256" ] || { echo "three-$THREE_VERSION.tgz: sha256 $GOT, expected $THREE_SHA256" >&2; exit 1; }
+  tar -xzf "$TGZ" -C "$TTMP" package/LICENSE package/build/three.core.min.js package/build/three.module.min.js \
+    package/examples/jsm/controls/OrbitControls.js
+  rm -rf "$THREE_DIR.partial" && mkdir -p "$THREE_DIR.partial"
+  cp "$TTMP/package/LICENSE" "$TTMP/package/build/three.core.min.js" "$TTMP/package/build/three.module.min.js" \
+    "$TTMP/package/examples/jsm/controls/OrbitControls.js" "$THREE_DIR.partial/"
+  echo "$THREE_VERSION" > "$THREE_DIR.partial/VERSION"
+  rm -rf "$THREE_DIR" && mv "$THREE_DIR.partial" "$THREE_DIR"
+  rm -rf "$TTMP"
+fi
+ls "$THREE_DIR"
 
 step "release build"
 cargo build --release --locked 2>&1 | tail -n 3

@@ -7,6 +7,7 @@ mod index;
 mod media;
 mod model;
 mod video;
+mod view;
 
 use std::process::ExitCode;
 
@@ -39,6 +40,9 @@ pub enum Command {
     /// Render a pose file as an mp4 (OpenPose-style limb map, or the target person through a learned ONNX generator; H.264) with the song (AAC), as long as the poses.
     #[command(after_help = "Example:\n  choreo render --poses dance.json --song song.mp3 --out dance.mp4\n  choreo render --poses dance.json --song song.ogg --start 12.5 --size 720 --out dance.mp4\n  choreo render --poses dance.json --song song.mp3 --out dance.mp4 --renderer onnx --generator models/anna.onnx --face models/anna_face.onnx --device auto --batch 8")]
     Render(video::RenderArgs),
+    /// Write a dance and its song as one self-contained web page: a lit 3-D figure on a floor (three.js), orbit camera, play/pause, time slider, a tick on each beat.
+    #[command(after_help = "Example:\n  choreo dance --song song.mp3 --out dance.json\n  choreo view dance.json --song song.mp3 --out dance.html   # open dance.html in a browser\n  choreo view dance.json --song song.mp3 --beats song.beats --out dance.html\n\nA dance with a 3-D track (joints3d) shows the 3-D figure; a 2-D one stands in a vertical plane.\nOpen dance.html#t=12.5 to start paused at 12.5 s. three.js comes from vendor/three (tools/setup.sh).")]
+    View(view::ViewArgs),
     /// Train the audio and pose encoders (DanceIt's matching network) on a corpus.
     #[command(after_help = "Example:\n  choreo train --corpus ../shared/data/tang2018 --out models/encoders.safetensors --epochs 40 --seed 0 --report train.json")]
     Train(model::TrainArgs),
@@ -85,6 +89,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Poses(a) => media::poses(a),
         Command::Draw(a) => media::draw(a),
         Command::Render(a) => video::render(a),
+        Command::View(a) => view::run(a),
         Command::Doctor => doctor(),
         Command::Index(c) => index::run(c),
         Command::Eval(a) => eval::run(a),

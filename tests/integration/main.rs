@@ -10,3 +10,4 @@ mod index_robust;
 mod model;
 mod poses;
 mod util;
+mod view;

@@ -4,7 +4,7 @@ use std::process::{Command, Output};
 #[path = "../common/inputs.rs"]
 mod inputs;
 #[allow(unused_imports)]
-pub use inputs::{require, shared};
+pub use inputs::{require, require_program, shared};
 
 pub fn tang(dance: &str) -> Option<PathBuf> {
     shared(&format!("data/tang2018/{dance}"))
