@@ -8,12 +8,13 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::{FragmentId, IndexError};
+use crate::pose::skeleton3d::Frame3;
 use crate::pose::Frame;
 
 const MAGIC: &[u8; 8] = b"CHOREOFS";
-/// The store's own format version (unchanged by the index layout's version 2, so a store of the
-/// same fragments stays byte-identical).
-pub const STORE_VERSION: u32 = 1;
+/// The store's own format version (unchanged by the index layout's version 2; 2 with the index's
+/// version 3: records carry the optional 3-D track).
+pub const STORE_VERSION: u32 = 2;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FragmentRecord {
@@ -22,6 +23,8 @@ pub struct FragmentRecord {
     /// First frame in the source dance (at the index's fps).
     pub start: u32,
     pub poses: Vec<Frame>,
+    /// The 3-D track of the same frames (humanoid18, world cm, y up), when the source has depth.
+    pub joints3d: Option<Vec<Frame3>>,
     /// The fragment that continues this one in the same dance, if any.
     pub next: Option<FragmentId>,
     pub pose_embedding: Vec<f32>,
@@ -71,6 +74,7 @@ mod tests {
             source: 1,
             start: 24,
             poses: vec![[[1.0, 2.0, 1.0]; 18]; 3],
+            joints3d: Some(vec![[[-1.5, 90.0, 3.25]; 18]; 3]),
             next: Some(FragmentId(5)),
             pose_embedding: vec![0.5; 16],
             audio_embedding: vec![-0.5; 16],

@@ -9,4 +9,5 @@ mod index;
 mod index_robust;
 mod model;
 mod poses;
+mod track3d;
 mod util;
