@@ -142,10 +142,6 @@ impl Track for World3 {
 
 // Frame and Frame3 are the same array type; the layout types above tell them apart.
 const _: () = assert!(NUM_JOINTS == NUM_JOINTS3);
-#[allow(dead_code)]
-fn _same(f: Frame3) -> Frame {
-    f
-}
 
 /// A frame at fractional time `s`: Catmull–Rom over the four frames around it, per joint
 /// coordinate; a joint missing in any of them is taken from the nearest frame.

@@ -40,6 +40,10 @@ fn tang2018_humanoid_bones_are_rigid_and_knees_bend_forward() {
         let (seq, _) = tang2018::load_dance(&dir, 24.0).unwrap();
         let track = seq.joints3d.as_ref().expect("Tang2018 keeps depth");
         assert_eq!(track.len(), seq.frames.len());
+        // Loaded as a corpus dance (cleaned), the track stays one frame per frame.
+        let d = choreo::corpus::load_dance(&dir, choreo::corpus::CorpusFormat::Tang2018, &Default::default()).unwrap();
+        assert_eq!(d.poses.joints3d.as_ref().map(|j| j.len()), Some(d.poses.frames.len()));
+        assert_eq!(d.poses.joints3d.as_ref(), Some(track));
         for (j, lens) in bone_lengths(track).into_iter().enumerate() {
             let m = median(lens.clone());
             let dev: Vec<f32> = lens.iter().map(|l| (l - m).abs() / m).collect();
