@@ -107,7 +107,7 @@ step "release build"
 cargo build --release --locked 2>&1 | tail -n 3
 "$ROOT/target/release/choreo" doctor
 
-step "default index (index/default from ../shared/data/tang2018 with the shipped encoder)"
+step "default index (index/default from ../shared/data/tang2018 with the shipped encoder; rebuilt on every run, so an index of an older format version is replaced)"
 CORPUS="$ROOT/../shared/data/tang2018"
 if [ -d "$CORPUS" ] && [ -f "$ROOT/models/encoders.safetensors" ]; then
   "$ROOT/target/release/choreo" index build --corpus "$CORPUS" --model "$ROOT/models/encoders.safetensors" --out "$ROOT/index/default"

@@ -1,6 +1,10 @@
 //! Alignment stage: a stitched pose sequence and the song's beats in, a smoothed, beat-aligned
 //! sequence out. [`spatial`] (DanceIt Algorithm 1) removes the jumps at seams, then [`temporal`]
 //! (Eq. 14–16) moves motion events onto the beats.
+//!
+//! Both passes decide on the 2-D track; a 3-D track (`Sequence::joints3d`) gets the same edits:
+//! the same TSD windows rebuilt in the same order ([`spatial::replay`]) and the same time map
+//! (each output frame samples the same source time).
 
 pub mod spatial;
 pub mod temporal;
@@ -137,8 +141,14 @@ pub fn align(seq: &Sequence, beats: &[f64], cfg: &AlignConfig) -> Result<(Sequen
     let seams = seam_flags(seq);
     let sp = &cfg.spatial;
     let scfg = SpatialConfig { smoothing: sp.smoothing, wa: sp.wa, wb: sp.wb, jump_px, period_th: sp.period_th };
-    let (frames, spatial) = spatial::smooth(&seq.frames, &seams, &scfg);
+    let (frames, spatial, windows) = spatial::smooth_windows(&seq.frames, &seams, &scfg);
     let mut out = Sequence { frames, ..seq.clone() };
+    // The 3-D track, when it matches the frames, follows every edit; its TSD threshold in cm.
+    out.joints3d = seq.joints3d.clone().filter(|j| j.len() == seq.frames.len());
+    let scfg3 = SpatialConfig { period_th: sp.period_th / px_per_cm(seq).unwrap_or(1.0), ..scfg };
+    if let Some(j3) = out.joints3d.as_mut() {
+        spatial::replay::<crate::pose::motion::World3>(j3, &windows, &scfg3);
+    }
     let mut report = AlignReport { jump_px, spatial, temporal: None };
     if let (Some(tcfg), false) = (&cfg.temporal, beats.is_empty()) {
         let (frames, src, rep) = temporal::align(&out.frames, seq.fps, beats, tcfg);
@@ -146,12 +156,47 @@ pub fn align(seq: &Sequence, beats: &[f64], cfg: &AlignConfig) -> Result<(Sequen
         if let Some(p) = &seq.provenance {
             out.provenance = Some(src.iter().map(|&s| p[(s.round() as usize).min(p.len() - 1)].clone()).collect());
         }
+        if let Some(j3) = out.joints3d.as_mut() {
+            *j3 = src.iter().map(|&s| crate::pose::motion::sample3(j3, s)).collect();
+        }
         // Re-timing can speed a smoothed seam up past the motion around it: touch those up.
         let seams = seam_flags(&out);
-        report.spatial.windows += spatial::touch_up(&mut out.frames, &seams, &scfg);
+        let touched = spatial::touch_up_windows(&mut out.frames, &seams, &scfg);
+        if let Some(j3) = out.joints3d.as_mut() {
+            spatial::replay::<crate::pose::motion::World3>(j3, &touched, &scfg3);
+        }
+        report.spatial.windows += touched.len();
         report.temporal = Some(rep);
     }
     Ok((out, report))
+}
+
+/// Canvas pixels per centimetre of a sequence with a 3-D track: the median over frames of the
+/// 2-D trunk (neck to hip midpoint) over the 3-D one (`Neck` to `Hips`). None without a 3-D
+/// track or a measurable trunk.
+pub fn px_per_cm(seq: &Sequence) -> Option<f32> {
+    use crate::pose::skeleton3d::Joint3;
+    let j3 = seq.joints3d.as_ref()?;
+    let mut r: Vec<f32> = seq
+        .frames
+        .iter()
+        .zip(j3)
+        .filter_map(|(f, g)| {
+            if f[1][2] <= 0.0 || f[8][2] <= 0.0 || f[11][2] <= 0.0 {
+                return None;
+            }
+            let (hx, hy) = ((f[8][0] + f[11][0]) / 2.0, (f[8][1] + f[11][1]) / 2.0);
+            let d2 = ((f[1][0] - hx).powi(2) + (f[1][1] - hy).powi(2)).sqrt();
+            let (n, h) = (g[Joint3::Neck as usize], g[Joint3::Hips as usize]);
+            let d3 = ((n[0] - h[0]).powi(2) + (n[1] - h[1]).powi(2) + (n[2] - h[2]).powi(2)).sqrt();
+            (d3 > 1.0 && d2 > 0.0).then_some(d2 / d3)
+        })
+        .collect();
+    if r.is_empty() {
+        return None;
+    }
+    r.sort_by(|a, b| a.total_cmp(b));
+    Some(r[r.len() / 2])
 }
 
 #[cfg(test)]

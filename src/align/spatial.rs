@@ -24,9 +24,14 @@
 //! times) and rebuilt again. Jumps inside a fragment's own motion get one pass only: real fast
 //! moves are not flattened.
 //!
+//! The windows are decided on the 2-D track; [`smooth_windows`] returns them in the order they
+//! were rebuilt and [`replay`] rebuilds the same windows, in the same order, on another track of
+//! the same frames (the 3-D one): the decomposition is per coordinate, for any number of them.
+//!
 //! [`Smoothing::Linear`] is DanceIt's user-study baseline: the same windows, filled by the straight
 //! line alone.
 
+use crate::pose::motion::{Canvas2, Track};
 use crate::pose::Frame;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, clap::ValueEnum)]
@@ -94,31 +99,56 @@ fn windows(ts: &[usize], half: usize, n: usize) -> Vec<(usize, usize)> {
 /// visible seam ([`crate::pose::motion::visible_seams`]: a seam moving more than 99 % of the frames inside
 /// fragments); seams still discontinuous or visible get wider windows.
 pub fn smooth(frames: &[Frame], seams: &[bool], cfg: &SpatialConfig) -> (Vec<Frame>, SpatialReport) {
+    let (out, report, _) = smooth_windows(frames, seams, cfg);
+    (out, report)
+}
+
+/// [`smooth`], also returning the windows `[a, b]` rebuilt, in order (for [`replay`]).
+pub fn smooth_windows(frames: &[Frame], seams: &[bool], cfg: &SpatialConfig) -> (Vec<Frame>, SpatialReport, Vec<(usize, usize)>) {
     let before = discontinuous(frames, cfg.jump_px);
     let mut report = SpatialReport { discontinuous_before: before.len(), ..Default::default() };
     let mut out = frames.to_vec();
     if cfg.smoothing == Smoothing::None || frames.len() < 3 {
         report.discontinuous_after = before.len();
-        return (out, report);
+        return (out, report, Vec::new());
     }
-    report.windows = passes(&mut out, seams, cfg, true);
+    let done = passes(&mut out, seams, cfg, true);
+    report.windows = done.len();
     report.discontinuous_after = discontinuous(&out, cfg.jump_px).len();
-    (out, report)
+    (out, report, done)
+}
+
+/// Rebuilds `windows` (from [`smooth_windows`] or [`touch_up_windows`] on the 2-D track), in
+/// order, on another track of the same frames. `cfg.period_th` is in that track's units.
+pub fn replay<T: Track>(frames: &mut [Frame], windows: &[(usize, usize)], cfg: &SpatialConfig) {
+    if cfg.smoothing == Smoothing::None {
+        return;
+    }
+    for &(a, b) in windows {
+        if b < frames.len() && b > a {
+            rebuild::<T>(frames, a, b, cfg);
+        }
+    }
 }
 
 /// Only the seams that are visible (after re-timing, say), widening as [`smooth`] does. Returns
 /// the windows rebuilt.
 pub fn touch_up(frames: &mut [Frame], seams: &[bool], cfg: &SpatialConfig) -> usize {
+    touch_up_windows(frames, seams, cfg).len()
+}
+
+/// [`touch_up`], returning the windows rebuilt, in order (for [`replay`]).
+pub fn touch_up_windows(frames: &mut [Frame], seams: &[bool], cfg: &SpatialConfig) -> Vec<(usize, usize)> {
     if cfg.smoothing == Smoothing::None || frames.len() < 3 {
-        return 0;
+        return Vec::new();
     }
     passes(frames, seams, cfg, false)
 }
 
-fn passes(out: &mut [Frame], seams: &[bool], cfg: &SpatialConfig, jumps: bool) -> usize {
+fn passes(out: &mut [Frame], seams: &[bool], cfg: &SpatialConfig, jumps: bool) -> Vec<(usize, usize)> {
     let n = out.len();
     let mut half = (cfg.wa / 2).max(1);
-    let mut windows_done = 0;
+    let mut windows_done = Vec::new();
     for pass in 0..5 {
         let seam_near = |t: usize, half: usize| (t.saturating_sub(2 * half)..=(t + 2 * half).min(n - 1)).any(|s| seams.get(s).copied().unwrap_or(false));
         let mut targets: Vec<usize> = if jumps {
@@ -135,9 +165,9 @@ fn passes(out: &mut [Frame], seams: &[bool], cfg: &SpatialConfig, jumps: bool) -
         }
         let ws = windows(&targets, half, n);
         for &(a, b) in &ws {
-            rebuild(out, a, b, cfg);
+            rebuild::<Canvas2>(out, a, b, cfg);
         }
-        windows_done += ws.len();
+        windows_done.extend_from_slice(&ws);
         half *= 2;
         if 2 * half > n {
             break;
@@ -146,19 +176,20 @@ fn passes(out: &mut [Frame], seams: &[bool], cfg: &SpatialConfig, jumps: bool) -
     windows_done
 }
 
-/// Rebuilds frames a+1..b in place (joint by joint, x and y), from the reference frames before a.
-fn rebuild(frames: &mut [Frame], a: usize, b: usize, cfg: &SpatialConfig) {
+/// Rebuilds frames a+1..b in place (joint by joint, coordinate by coordinate), from the
+/// reference frames before a.
+fn rebuild<T: Track>(frames: &mut [Frame], a: usize, b: usize, cfg: &SpatialConfig) {
     let len = b - a;
     for j in 0..frames[0].len() {
-        if frames[a][j][2] <= 0.0 || frames[b][j][2] <= 0.0 {
+        if !T::present(&frames[a], j) || !T::present(&frames[b], j) {
             continue;
         }
-        for c in 0..2 {
+        for c in 0..T::DIMS {
             let y0 = frames[a][j][c];
             let y1 = frames[b][j][c];
             let shape = match cfg.smoothing {
                 Smoothing::Tsd => {
-                    let refs = reference_windows(frames, a, len, j, c, cfg);
+                    let refs = reference_windows::<T>(frames, a, len, j, c, cfg);
                     predict(&refs, len, cfg.period_th)
                 }
                 _ => vec![0.0; len + 1],
@@ -166,7 +197,7 @@ fn rebuild(frames: &mut [Frame], a: usize, b: usize, cfg: &SpatialConfig) {
             for i in 1..len {
                 let line = y0 + (y1 - y0) * i as f32 / len as f32;
                 frames[a + i][j][c] = line + shape[i];
-                if frames[a + i][j][2] <= 0.0 {
+                if !T::present(&frames[a + i], j) {
                     // A joint missing inside the window but present at both ends is filled in.
                     frames[a + i][j][2] = frames[a][j][2].min(frames[b][j][2]);
                 }
@@ -177,7 +208,7 @@ fn rebuild(frames: &mut [Frame], a: usize, b: usize, cfg: &SpatialConfig) {
 
 /// Reference windows of `len + 1` samples ending at or before frame `a`, stepping back ωa from
 /// the last one, within the previous ωb frames (at least one window when the sequence allows).
-fn reference_windows(frames: &[Frame], a: usize, len: usize, j: usize, c: usize, cfg: &SpatialConfig) -> Vec<Vec<f32>> {
+fn reference_windows<T: Track>(frames: &[Frame], a: usize, len: usize, j: usize, c: usize, cfg: &SpatialConfig) -> Vec<Vec<f32>> {
     let mut out = Vec::new();
     let earliest = a.saturating_sub(cfg.wb.max(len));
     let mut end = a;
@@ -185,7 +216,7 @@ fn reference_windows(frames: &[Frame], a: usize, len: usize, j: usize, c: usize,
         let s = end - len;
         let w: Vec<f32> = (s..=end).map(|t| frames[t][j][c]).collect();
         // A window where the joint goes missing says nothing about it.
-        if (s..=end).all(|t| frames[t][j][2] > 0.0) {
+        if (s..=end).all(|t| T::present(&frames[t], j)) {
             out.push(w);
         }
         if end < cfg.wa.max(1) {
@@ -434,6 +465,32 @@ mod tests {
         assert!(rep.windows > 1);
         assert!(rep.discontinuous_after < discontinuous(&f, 10.0).len() + 8);
         assert!(max_jump(&out[29], &out[30]) < 200.0);
+    }
+
+    #[test]
+    fn replayed_windows_rebuild_the_same_frames_on_any_number_of_coordinates() {
+        use crate::pose::motion::World3;
+        let xs: Vec<f32> = (0..80).map(|t| if t < 40 { 2.0 * t as f32 } else { 60.0 + 2.0 * t as f32 }).collect();
+        let f = frames_from(&xs);
+        let mut seams = vec![false; 80];
+        seams[40] = true;
+        let (out, rep, ws) = smooth_windows(&f, &seams, &cfg(Smoothing::Tsd));
+        assert_eq!(ws.len(), rep.windows);
+        assert!(!ws.is_empty());
+        let mut again = f.clone();
+        replay::<Canvas2>(&mut again, &ws, &cfg(Smoothing::Tsd));
+        assert_eq!(again, out, "the 2-D track replayed is the 2-D result");
+        // A 3-D track (slot 2 a coordinate, not a confidence) with the same jump in z: spread too.
+        let mut f3: Vec<Frame> = f.iter().map(|fr| std::array::from_fn(|j| [fr[j][0], fr[j][1], 0.5 * fr[j][0]])).collect();
+        let before = f3.clone();
+        replay::<World3>(&mut f3, &ws, &cfg(Smoothing::Tsd));
+        let max_dz = (1..80).map(|t| (f3[t][0][2] - f3[t - 1][0][2]).abs()).fold(0.0f32, f32::max);
+        assert!(max_dz < 10.0, "z jump spread: {max_dz}");
+        assert_eq!(f3[..20], before[..20]);
+        assert_eq!(f3[70..], before[70..]);
+        for t in 0..80 {
+            assert!((f3[t][0][0] - out[t][0][0]).abs() < 1e-3, "x follows the 2-D edit at {t}");
+        }
     }
 
     #[test]

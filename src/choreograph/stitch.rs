@@ -14,9 +14,20 @@
 //!   fragment's source dance when it goes on, else hold the last pose.
 //!
 //! Every output frame records its provenance (source dance, source frame).
+//!
+//! **3-D track.** When every fragment used has one, the same fragments, stretched the same way
+//! and scaled by the same factor, are joined in 3-D too ([`stitch3d`]): a continuation keeps its
+//! predecessor's placement; any other fragment is rotated about the vertical so its heading at
+//! the seam is the previous frame's, moved so its root lands where the previous root was heading
+//! (horizontally), and set on the floor: scaled about, and lifted so that, its lowest foot over the
+//! fragment is at height 0; at the seam it is first lifted further so its lowest foot is where the
+//! previous frame's was, a correction that fades out linearly over the fragment (so there is no
+//! vertical jump and the feet return to the floor). There is no canvas camera in 3-D: the root
+//! path is the dance's.
 
-use crate::pose::motion::{gaussian, sample};
+use crate::pose::motion::{gaussian, sample, sample3};
 use crate::index::{FragmentId, FragmentRecord};
+use crate::pose::skeleton3d::{heading, rotate_y, Frame3, Joint3};
 use crate::pose::{Frame, Provenance, Sequence};
 
 use super::retrieve::Segment;
@@ -74,6 +85,104 @@ fn stretched(poses: &[Frame], len: usize) -> (Vec<Frame>, Vec<usize>) {
     (times.iter().map(|&s| sample(poses, s)).collect(), times.iter().map(|s| s.round() as usize).collect())
 }
 
+/// Source times of a fragment of `n` frames stretched to `len` (as [`stretched`]).
+fn stretch_times(n: usize, len: usize) -> Vec<f64> {
+    (0..len).map(|i| (i as f64 * n as f64 / len as f64).min((n - 1) as f64)).collect()
+}
+
+/// Where a fragment's 3-D frames go: scale about `pivot` (the first root over the fragment's
+/// floor), turn by `angle` about the vertical, then move `pivot` to `at`.
+#[derive(Debug, Clone, Copy)]
+struct Place3 {
+    pivot: [f32; 3],
+    scale: f32,
+    angle: f32,
+    at: [f32; 3],
+}
+
+impl Place3 {
+    fn apply(&self, f: &Frame3) -> Frame3 {
+        std::array::from_fn(|j| {
+            let p = f[j];
+            let s = [(p[0] - self.pivot[0]) * self.scale, (p[1] - self.pivot[1]) * self.scale, (p[2] - self.pivot[2]) * self.scale];
+            let r = rotate_y(s, [0.0; 3], self.angle);
+            [self.at[0] + r[0], self.at[1] + r[1], self.at[2] + r[2]]
+        })
+    }
+}
+
+/// Height of the lowest foot joint (ankles and toes) of a frame.
+pub fn lowest_foot(f: &Frame3) -> f32 {
+    [Joint3::LeftFoot, Joint3::LeftToeBase, Joint3::RightFoot, Joint3::RightToeBase].iter().map(|&j| f[j as usize][1]).fold(f32::INFINITY, f32::min)
+}
+
+fn wrap_angle(a: f32) -> f32 {
+    let tau = std::f32::consts::TAU;
+    a - tau * ((a + std::f32::consts::PI) / tau).floor()
+}
+
+/// The 3-D track of [`stitch`]'s dance: the same fragments, stretching, scale and tail, placed as
+/// the module doc says. None when a fragment used has no 3-D track.
+pub fn stitch3d(segments: &[Segment], choices: &[FragmentId], total: usize, inp: &StitchInput) -> Option<Vec<Frame3>> {
+    let target = target_height(choices, inp);
+    let tracks: Vec<&[Frame3]> = choices.iter().map(|f| inp.records[f.0 as usize].joints3d.as_deref()).collect::<Option<_>>()?;
+    let mut out: Vec<Frame3> = Vec::with_capacity(total);
+    let mut prev: Option<(FragmentId, Place3)> = None;
+    for ((seg, &fid), track) in segments.iter().zip(choices).zip(tracks) {
+        let rec = &inp.records[fid.0 as usize];
+        if track.is_empty() {
+            return None;
+        }
+        let poses: Vec<Frame3> = stretch_times(track.len(), seg.len).iter().map(|&s| sample3(track, s)).collect();
+        let scale = target / inp.source_heights[rec.source as usize];
+        let first = poses[0];
+        let floor = poses.iter().map(lowest_foot).fold(f32::INFINITY, f32::min);
+        let hips = first[Joint3::Hips as usize];
+        let pivot = [hips[0], floor, hips[2]];
+        let place = match prev {
+            Some((p, pl)) if inp.records[p.0 as usize].next == Some(fid) => Place3 { scale, ..pl },
+            Some(_) => {
+                let n = out.len();
+                let last = out[n - 1];
+                let before = if n >= 2 { out[n - 2] } else { last };
+                let (r1, r0) = (last[Joint3::Hips as usize], before[Joint3::Hips as usize]);
+                let angle = match (heading(&last), heading(&first)) {
+                    (Some(h1), Some(h0)) => wrap_angle(h1 - h0),
+                    _ => 0.0,
+                };
+                // The new root, turned about the pivot, lands where the previous root was heading.
+                Place3 { pivot, scale, angle, at: [2.0 * r1[0] - r0[0], 0.0, 2.0 * r1[2] - r0[2]] }
+            }
+            None => Place3 { pivot, scale, angle: 0.0, at: [0.0, 0.0, 0.0] },
+        };
+        // At a seam, the lowest foot starts where the previous frame's was; the correction fades.
+        let lift = match (prev, out.last()) {
+            (Some((p, _)), Some(last)) if inp.records[p.0 as usize].next != Some(fid) => lowest_foot(last) - lowest_foot(&place.apply(&first)),
+            _ => 0.0,
+        };
+        let n = poses.len();
+        out.extend(poses.iter().enumerate().map(|(k, f)| {
+            let mut g = place.apply(f);
+            let w = if n > 1 { 1.0 - k as f32 / (n - 1) as f32 } else { 0.0 };
+            g.iter_mut().for_each(|p| p[1] += lift * w);
+            g
+        }));
+        prev = Some((fid, place));
+    }
+    if let Some((last, pl)) = prev {
+        let cont = inp.records[last.0 as usize].next.and_then(|n| inp.records[n.0 as usize].joints3d.as_deref());
+        let mut k = 0usize;
+        while out.len() < total {
+            match cont {
+                Some(c) if k < c.len() => out.push(pl.apply(&c[k])),
+                _ => out.push(*out.last()?),
+            }
+            k += 1;
+        }
+    }
+    Some(out)
+}
+
 /// Stitches `choices` (one per segment) into a sequence covering `total` frames.
 pub fn stitch(segments: &[Segment], choices: &[FragmentId], total: usize, inp: &StitchInput) -> Sequence {
     let target = target_height(choices, inp);
@@ -126,6 +235,7 @@ pub fn stitch(segments: &[Segment], choices: &[FragmentId], total: usize, inp: &
     keep_on_canvas(&mut frames, inp.fps, inp.canvas);
     let mut seq = Sequence::new(inp.fps, inp.canvas, inp.canvas, frames);
     seq.provenance = Some(prov);
+    seq.joints3d = stitch3d(segments, choices, total, inp).filter(|j| j.len() == seq.frames.len());
     seq
 }
 
@@ -221,6 +331,7 @@ mod tests {
             source,
             start,
             poses: (0..24).map(|t| body(x0 + vx * t as f32, 256.0)).collect(),
+            joints3d: None,
             next: next.map(FragmentId),
             pose_embedding: vec![],
             audio_embedding: vec![],
@@ -249,6 +360,61 @@ mod tests {
         }
         // Everyone stays on the canvas.
         assert!(s.frames.iter().flatten().all(|j| j[0] >= 0.0 && j[0] <= 512.0 && j[1] >= 0.0 && j[1] <= 512.0));
+    }
+
+    /// A standing body at `(x, z)` facing `heading` radians (0: +z), feet at height `floor`.
+    fn body3(x: f32, z: f32, heading: f32, floor: f32) -> Frame3 {
+        let mut f = [[0.0f32; 3]; 18];
+        let put = |side: f32, up: f32| rotate_y([x + side, floor + up, z], [x, 0.0, z], heading);
+        f[Joint3::Hips as usize] = put(0.0, 95.0);
+        f[Joint3::Spine as usize] = put(0.0, 120.0);
+        f[Joint3::Neck as usize] = put(0.0, 145.0);
+        f[Joint3::Head as usize] = put(0.0, 165.0);
+        // Facing +z, the right side is -x.
+        for (s, arm, fore, hand, up, leg, foot, toe) in [
+            (-1.0, Joint3::RightArm, Joint3::RightForeArm, Joint3::RightHand, Joint3::RightUpLeg, Joint3::RightLeg, Joint3::RightFoot, Joint3::RightToeBase),
+            (1.0, Joint3::LeftArm, Joint3::LeftForeArm, Joint3::LeftHand, Joint3::LeftUpLeg, Joint3::LeftLeg, Joint3::LeftFoot, Joint3::LeftToeBase),
+        ] {
+            f[arm as usize] = put(15.0 * s, 145.0);
+            f[fore as usize] = put(18.0 * s, 115.0);
+            f[hand as usize] = put(18.0 * s, 90.0);
+            f[up as usize] = put(10.0 * s, 95.0);
+            f[leg as usize] = put(10.0 * s, 50.0);
+            f[foot as usize] = put(10.0 * s, 8.0);
+            f[toe as usize] = put(10.0 * s, 0.0);
+        }
+        f
+    }
+
+    #[test]
+    fn stitch3d_turns_fragments_to_the_heading_keeps_feet_down_and_carries_the_root() {
+        // A walks +z facing +z on the floor; B (another dance) faces +x, walks +x, its floor 20 cm up.
+        let mut a = record(0, 0, 100.0, 2.0, None);
+        a.joints3d = Some((0..24).map(|t| body3(0.0, 3.0 * t as f32, 0.0, 0.0)).collect());
+        let mut b = record(1, 0, 400.0, 2.0, None);
+        b.joints3d = Some((0..24).map(|t| body3(500.0 + 3.0 * t as f32, -40.0, std::f32::consts::FRAC_PI_2, 20.0)).collect());
+        let recs = vec![a, b];
+        let names = vec!["A".to_string(), "B".to_string()];
+        let heights = vec![300.0, 300.0];
+        let inp = StitchInput { records: &recs, source_names: &names, source_heights: &heights, fps: 24.0, canvas: 512 };
+        let segs: Vec<Segment> = (0..2).map(|k| Segment { start: 24 * k, len: 24 }).collect();
+        let s = stitch(&segs, &[FragmentId(0), FragmentId(1)], 48, &inp);
+        let j3 = s.joints3d.expect("every fragment has a 3-D track");
+        assert_eq!(j3.len(), 48);
+        for t in 1..48 {
+            let (h0, h1) = (heading(&j3[t - 1]).unwrap(), heading(&j3[t]).unwrap());
+            assert!(wrap_angle(h1 - h0).abs() < 1e-3, "heading kept at {t}: {h0} → {h1}");
+            assert!(lowest_foot(&j3[t]).abs() < 1e-3, "feet on the floor at {t}");
+            let (r0, r1) = (j3[t - 1][0], j3[t][0]);
+            let step = ((r1[0] - r0[0]).powi(2) + (r1[2] - r0[2]).powi(2)).sqrt();
+            assert!((step - 3.0).abs() < 1e-3, "root walks on at 3 cm/frame at {t}: {step}");
+            assert!((r1[2] - r0[2] - 3.0).abs() < 1e-3, "B, turned to face +z, walks +z at {t}");
+        }
+        // Without a 3-D track on one fragment, none.
+        let mut recs2 = recs.clone();
+        recs2[1].joints3d = None;
+        let inp2 = StitchInput { records: &recs2, ..inp };
+        assert!(stitch(&segs, &[FragmentId(0), FragmentId(1)], 48, &inp2).joints3d.is_none());
     }
 
     #[test]

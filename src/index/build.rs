@@ -40,7 +40,7 @@ impl IndexBuilder {
             return Err(IndexError::Invalid(format!("{}: no fragments to index", out.display())));
         }
         for (i, f) in emb.fragments.iter().enumerate() {
-            if f.source >= emb.sources.len() || f.poses.len() != len || f.pose_embedding.len() != emb.embed_dim || f.audio_embedding.len() != emb.embed_dim {
+            if f.source >= emb.sources.len() || f.poses.len() != len || f.joints3d.as_ref().is_some_and(|j| j.len() != len) || f.pose_embedding.len() != emb.embed_dim || f.audio_embedding.len() != emb.embed_dim {
                 return Err(IndexError::Invalid(format!("fragment {i}: source {} of {}, {} frames of {len}, embeddings of {}/{} dimensions of {}", f.source, emb.sources.len(), f.poses.len(), f.pose_embedding.len(), f.audio_embedding.len(), emb.embed_dim)));
             }
         }
@@ -50,7 +50,7 @@ impl IndexBuilder {
             .enumerate()
             .map(|(i, f)| {
                 let next = frags.get(i + 1).filter(|g| g.source == f.source && g.start == f.start + len).map(|_| FragmentId(i as u32 + 1));
-                FragmentRecord { source: f.source as u32, start: f.start as u32, poses: f.poses.clone(), next, pose_embedding: f.pose_embedding.clone(), audio_embedding: f.audio_embedding.clone() }
+                FragmentRecord { source: f.source as u32, start: f.start as u32, poses: f.poses.clone(), joints3d: f.joints3d.clone(), next, pose_embedding: f.pose_embedding.clone(), audio_embedding: f.audio_embedding.clone() }
             })
             .collect();
         let sources = emb
@@ -173,6 +173,7 @@ pub(crate) mod tests {
                     source: s,
                     start,
                     poses: (0..3).map(|_| std::array::from_fn(|_| [rng.gen_range(0.0..100.0), rng.gen_range(0.0..100.0), 1.0])).collect(),
+                    joints3d: (s == 0).then(|| (0..3).map(|_| std::array::from_fn(|_| [rng.gen_range(-100.0..100.0), rng.gen_range(0.0..180.0), rng.gen_range(-100.0..100.0)])).collect()),
                     pose_embedding: (0..16).map(|_| rng.gen_range(-1.0..1.0)).collect(),
                     audio_embedding: (0..16).map(|_| rng.gen_range(-1.0..1.0)).collect(),
                 });

@@ -31,7 +31,8 @@ pub const LAYERS: usize = 16;
 /// Version of the on-disk layout; an index of another version is refused with both named.
 /// 2: generation folders under an atomically replaced `manifest.json`, the graph in choreo's own
 /// format (`graph.bin`) instead of the hnsw_rs dump.
-pub const FORMAT_VERSION: u32 = 2;
+/// 3: fragment records carry the 3-D track (humanoid18) when the corpus has depth.
+pub const FORMAT_VERSION: u32 = 3;
 /// The manifest's file name: the one file whose atomic replacement commits a build.
 pub const MANIFEST: &str = "manifest.json";
 

@@ -12,10 +12,11 @@
 //! - `graph` (private): the HNSW graph flattened into contiguous arrays, its file format, and the
 //!   HNSW search over it (about 10× cheaper per visited point than hnsw_rs').
 //!
-//! Layout of `index/NAME/` (format version 2): `manifest.json` (format version, encoder
+//! Layout of `index/NAME/` (format version 3): `manifest.json` (format version, encoder
 //! fingerprint, fps, skeleton, fragment length, counts, sources with genre, HNSW parameters, the
 //! current generation, file names and hashes) and the generation folder `gen-NNNNNN/` with
-//! `fragments.bin` and `graph.bin`. hnsw_rs types stay private to this module.
+//! `fragments.bin` (poses, and the 3-D track where the corpus has depth) and `graph.bin`. hnsw_rs
+//! types stay private to this module.
 
 pub mod build;
 mod commit;

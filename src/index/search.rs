@@ -122,6 +122,14 @@ fn check_records(m: &Manifest, records: &[FragmentRecord], path: &Path) -> Resul
         if r.next.is_some_and(|n| n.0 as usize >= records.len()) {
             return bad(i, "continuation out of range".into());
         }
+        if let Some(j3) = &r.joints3d {
+            if j3.len() != m.fragment_frames {
+                return bad(i, format!("{} 3-D frames, the manifest says {}", j3.len(), m.fragment_frames));
+            }
+            if !j3.iter().flatten().flatten().all(|x| x.is_finite() && x.abs() as f64 <= crate::pose::tang2018::MAX_CM) {
+                return bad(i, format!("a 3-D joint value is not finite or out of range (|v| ≤ {} cm)", crate::pose::tang2018::MAX_CM));
+            }
+        }
         let finite = r.poses.iter().flatten().flatten().chain(&r.pose_embedding).chain(&r.audio_embedding).all(|x| x.is_finite());
         if !finite {
             return bad(i, "a pose or embedding value is not finite".into());
@@ -158,7 +166,7 @@ impl Index {
         let n = manifest.fragments;
         // The largest store the counts allow: per fragment its poses and embeddings at 4 bytes per
         // float plus a generous allowance for bincode's varints and the header.
-        let per = manifest.fragment_frames * crate::pose::NUM_JOINTS * 3 * 5 + manifest.embed_dim * 2 * 5 + 64;
+        let per = manifest.fragment_frames * (crate::pose::NUM_JOINTS + crate::pose::skeleton3d::NUM_JOINTS3) * 3 * 5 + manifest.embed_dim * 2 * 5 + 64;
         let sp = manifest.store_path(dir);
         let bytes = read_limited(&sp, (n as u64).saturating_mul(per as u64).saturating_add(1024))?;
         if crate::io::sha256_hex(&bytes) != manifest.store_sha256 {

@@ -23,6 +23,8 @@ pub struct EmbeddedFragment {
     /// First frame in the source dance.
     pub start: usize,
     pub poses: Vec<Frame>,
+    /// The 3-D track of the same frames, when the corpus has depth.
+    pub joints3d: Option<Vec<crate::pose::skeleton3d::Frame3>>,
     pub pose_embedding: Vec<f32>,
     pub audio_embedding: Vec<f32>,
 }
@@ -68,6 +70,7 @@ pub fn embed_corpus(corpus: &Corpus, enc: &Encoders, card: &ModelCard) -> Result
             source: d,
             start: s,
             poses: corpus.dances[d].poses.frames[s..s + len].to_vec(),
+            joints3d: corpus.dances[d].poses.joints3d.as_ref().filter(|j| j.len() == corpus.dances[d].poses.frames.len()).map(|j| j[s..s + len].to_vec()),
             pose_embedding: pe[i * e..(i + 1) * e].to_vec(),
             audio_embedding: ae[i * e..(i + 1) * e].to_vec(),
         })

@@ -2,6 +2,7 @@
 //! displacement, joint speed, Gaussian smoothing, choreo's stop detector, fragment seams, and
 //! sub-frame sampling. They live here, below every stage that uses them, so imports run one way.
 
+use super::skeleton3d::{Frame3, NUM_JOINTS3};
 use super::{Frame, Provenance, Sequence, NUM_JOINTS};
 
 /// choreo's smoothing of the speed curve for its own stop detector, in seconds (5 frames at 60 fps).
@@ -110,9 +111,51 @@ pub(crate) fn percentile(mut v: Vec<f32>, p: f64) -> f32 {
     v[i]
 }
 
-/// A frame at fractional time `s`: Catmull–Rom over the four frames around it, per joint; a joint
-/// missing in any of them is taken from the nearest frame.
+/// How a track's 18 × 3 numbers per frame are read by the per-coordinate operations (sub-frame
+/// sampling, TSD rebuilding): the 2-D COCO-18 [`Frame`] is x, y and a confidence that can mark a
+/// joint missing ([`Canvas2`]); the 3-D [`Frame3`] is x, y, z, always present ([`World3`]). Both
+/// frame types are `[[f32; 3]; 18]`, so the layout is a type parameter. One code path serves both
+/// tracks, so the 3-D track gets exactly the edits the 2-D one gets.
+pub trait Track {
+    /// Coordinates per joint.
+    const DIMS: usize;
+    /// Whether slot 2 is a confidence (0 or below: missing).
+    const CONF: bool;
+    fn present(f: &Frame, j: usize) -> bool {
+        !Self::CONF || f[j][2] > 0.0
+    }
+}
+
+/// The 2-D track: x, y, confidence.
+pub struct Canvas2;
+impl Track for Canvas2 {
+    const DIMS: usize = 2;
+    const CONF: bool = true;
+}
+
+/// The 3-D track: x, y, z.
+pub struct World3;
+impl Track for World3 {
+    const DIMS: usize = 3;
+    const CONF: bool = false;
+}
+
+// Frame and Frame3 are the same array type; the layout types above tell them apart.
+const _: () = assert!(NUM_JOINTS == NUM_JOINTS3);
+
+/// A frame at fractional time `s`: Catmull–Rom over the four frames around it, per joint
+/// coordinate; a joint missing in any of them is taken from the nearest frame.
 pub fn sample(frames: &[Frame], s: f64) -> Frame {
+    sample_track::<Canvas2>(frames, s)
+}
+
+/// [`sample`] of a 3-D track.
+pub fn sample3(frames: &[Frame3], s: f64) -> Frame3 {
+    sample_track::<World3>(frames, s)
+}
+
+/// [`sample`] for the layout `T`.
+pub fn sample_track<T: Track>(frames: &[Frame], s: f64) -> Frame {
     let n = frames.len();
     let i1 = (s.floor() as usize).min(n - 1);
     let u = (s - i1 as f64) as f32;
@@ -125,19 +168,20 @@ pub fn sample(frames: &[Frame], s: f64) -> Frame {
     let mut out = [[0.0f32; 3]; NUM_JOINTS];
     for j in 0..NUM_JOINTS {
         let pts = [frames[i0][j], frames[i1][j], frames[i2][j], frames[i3][j]];
-        if pts.iter().any(|p| p[2] <= 0.0) {
+        if T::CONF && pts.iter().any(|p| p[2] <= 0.0) {
             out[j] = if u < 0.5 { frames[i1][j] } else { frames[i2][j] };
             continue;
         }
-        for c in 0..2 {
+        for c in 0..T::DIMS {
             let (p0, p1, p2, p3) = (pts[0][c], pts[1][c], pts[2][c], pts[3][c]);
             out[j][c] = 0.5 * ((2.0 * p1) + (-p0 + p2) * u + (2.0 * p0 - 5.0 * p1 + 4.0 * p2 - p3) * u * u + (-p0 + 3.0 * p1 - 3.0 * p2 + p3) * u * u * u);
         }
-        out[j][2] = pts[1][2] + (pts[2][2] - pts[1][2]) * u;
+        if T::CONF {
+            out[j][2] = pts[1][2] + (pts[2][2] - pts[1][2]) * u;
+        }
     }
     out
 }
-
 
 #[cfg(test)]
 mod tests {

@@ -77,6 +77,95 @@ pub const PARENT3: [Option<usize>; NUM_JOINTS3] = [
 /// Mirror image of each joint (left ↔ right).
 pub const MIRROR3: [usize; NUM_JOINTS3] = [0, 1, 2, 3, 7, 8, 9, 4, 5, 6, 14, 15, 16, 17, 10, 11, 12, 13];
 
+// ---- track3d: facing, heading and the canvas projection ----
+
+/// Horizontal unit facing direction `[x, z]` of a frame: `up × right`, where right is the sum of
+/// the shoulder and hip vectors (left → right). None when the body is seen edge-on from above.
+pub fn facing(f: &Frame3) -> Option<[f32; 2]> {
+    let r = |a: Joint3, b: Joint3| [f[b as usize][0] - f[a as usize][0], f[b as usize][2] - f[a as usize][2]];
+    let (s, h) = (r(Joint3::LeftArm, Joint3::RightArm), r(Joint3::LeftUpLeg, Joint3::RightUpLeg));
+    let (rx, rz) = (s[0] + h[0], s[1] + h[1]);
+    // up × (rx, 0, rz) = (rz, 0, -rx)
+    let n = (rx * rx + rz * rz).sqrt();
+    (n > 1e-6).then(|| [rz / n, -rx / n])
+}
+
+/// Heading angle (radians, about +y, 0 = facing +z) of a frame's facing.
+pub fn heading(f: &Frame3) -> Option<f32> {
+    facing(f).map(|d| d[0].atan2(d[1]))
+}
+
+/// Rotates `p` about the vertical axis through `pivot` by `angle` radians (the heading convention
+/// of [`heading`]: a body facing +z turned by `a` faces `(sin a, cos a)`).
+pub fn rotate_y(p: [f32; 3], pivot: [f32; 3], angle: f32) -> [f32; 3] {
+    let (s, c) = angle.sin_cos();
+    let (x, z) = (p[0] - pivot[0], p[2] - pivot[2]);
+    [pivot[0] + c * x + s * z, p[1], pivot[2] - s * x + c * z]
+}
+
+/// Projects a 3-D track onto COCO-18 on a `canvas` × `canvas` image, with the camera of the
+/// Tang2018 loader: orthographic, on the floor plane, looking at the dancer from the direction the
+/// dancer faces on average (from −z when there is no dominant facing: the loader's fallback, the
+/// dataset's +z, which is −z after its handedness flip), following the dancer across the
+/// floor (horizontal `Hips` motion removed) and keeping vertical motion (about the median `Hips`
+/// height), `px_per_cm` pixels per cm, the body centre at (canvas/2, 0.52·canvas). The face has no
+/// joints here: ears sit 5.5 cm either side of `Head` along the body's right, nose and eyes in
+/// front of it, with the loader's visibility rules (face hidden when turned away from the camera,
+/// an ear when turned away by more than 45°). `Hand` is drawn as the wrist.
+pub fn project_coco18(frames: &[Frame3], canvas: u32, px_per_cm: f32) -> Vec<[[f32; 3]; 18]> {
+    let fac: Vec<[f32; 2]> = {
+        let mut last = [0.0, 1.0];
+        frames
+            .iter()
+            .map(|f| {
+                last = facing(f).unwrap_or(last);
+                last
+            })
+            .collect()
+    };
+    let (mx, mz) = fac.iter().fold((0.0f64, 0.0f64), |a, d| (a.0 + d[0] as f64, a.1 + d[1] as f64));
+    let n = (mx * mx + mz * mz).sqrt();
+    let cam: [f32; 2] = if !frames.is_empty() && n / frames.len() as f64 > 0.1 { [(mx / n) as f32, (mz / n) as f32] } else { [0.0, -1.0] };
+    // Image x axis: up × cam = (cam.z, 0, -cam.x).
+    let cam_right = [cam[1], -cam[0]];
+    let mut hy: Vec<f32> = frames.iter().map(|f| f[Joint3::Hips as usize][1]).collect();
+    hy.sort_by(|a, b| a.total_cmp(b));
+    let y_med = hy.get(hy.len() / 2).copied().unwrap_or(0.0);
+    let (cx0, cy0) = (canvas as f32 / 2.0, canvas as f32 * 0.52);
+    frames
+        .iter()
+        .zip(&fac)
+        .map(|(f, d)| {
+            let hips = f[Joint3::Hips as usize];
+            let to_px = |p: [f32; 3], conf: f32| -> [f32; 3] {
+                let (x, z) = (p[0] - hips[0], p[2] - hips[2]);
+                [cx0 + px_per_cm * (x * cam_right[0] + z * cam_right[1]), cy0 - px_per_cm * (p[1] - y_med), conf]
+            };
+            let right = [-d[1], d[0]]; // facing × up
+            let hc = f[Joint3::Head as usize];
+            let at = |fw: f32, up: f32, side: f32| [hc[0] + d[0] * fw + right[0] * side, hc[1] + up, hc[2] + d[1] * fw + right[1] * side];
+            let dot_cam = |v: [f32; 2]| v[0] * cam[0] + v[1] * cam[1];
+            let face_vis = if dot_cam(*d) > 0.0 { 1.0 } else { 0.0 };
+            let ear_vis = |out: [f32; 2]| if dot_cam(out) > -std::f32::consts::FRAC_1_SQRT_2 { 1.0 } else { 0.0 };
+            let j = |k: Joint3| f[k as usize];
+            let mut o = [[0.0f32; 3]; 18];
+            o[0] = to_px(at(9.0, -2.0, 0.0), face_vis);
+            o[1] = to_px(j(Joint3::Neck), 1.0);
+            for (k, q) in [Joint3::RightArm, Joint3::RightForeArm, Joint3::RightHand, Joint3::LeftArm, Joint3::LeftForeArm, Joint3::LeftHand].into_iter().enumerate() {
+                o[2 + k] = to_px(j(q), 1.0);
+            }
+            for (k, q) in [Joint3::RightUpLeg, Joint3::RightLeg, Joint3::RightFoot, Joint3::LeftUpLeg, Joint3::LeftLeg, Joint3::LeftFoot].into_iter().enumerate() {
+                o[8 + k] = to_px(j(q), 1.0);
+            }
+            o[14] = to_px(at(7.0, 3.0, 3.2), face_vis);
+            o[15] = to_px(at(7.0, 3.0, -3.2), face_vis);
+            o[16] = to_px(at(0.0, 0.0, 5.5), ear_vis(right));
+            o[17] = to_px(at(0.0, 0.0, -5.5), ear_vis([-right[0], -right[1]]));
+            o
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -25,6 +25,8 @@ fn synthetic(sources: usize, per: usize, frames: usize, seed: u64) -> EmbeddedCo
                 source: s,
                 start: i * frames,
                 poses: (0..frames).map(|_| std::array::from_fn(|_| [rng.gen_range(0.0..400.0), rng.gen_range(0.0..400.0), 1.0])).collect(),
+                // Source 0 has a 3-D track (a mocap dance), the others are 2-D only.
+                joints3d: (s == 0).then(|| (0..frames).map(|_| std::array::from_fn(|_| [rng.gen_range(-300.0..300.0), rng.gen_range(0.0..180.0), rng.gen_range(-300.0..300.0)])).collect()),
                 pose_embedding: (0..16).map(|_| rng.gen_range(-1.0..1.0)).collect(),
                 audio_embedding: (0..16).map(|_| rng.gen_range(-1.0..1.0)).collect(),
             });

@@ -9,5 +9,6 @@ mod index;
 mod index_robust;
 mod model;
 mod poses;
+mod track3d;
 mod util;
 mod view;
