@@ -104,6 +104,10 @@ fn written_bvh_follows_a_whole_tang2018_dance() {
     let (mean2, max2) = errors(&back, &again);
     println!("rigid (FK of the first file) re-written: mean {mean2:.4} cm, max {max2:.4} cm");
     assert!(mean2 <= 1.0 && max2 <= 3.0, "{mean2} {max2}");
+    // `rigid` is that first FK, with constant bone lengths.
+    let r = bvh::rigid(&j3).unwrap();
+    assert_eq!(r, back);
+    assert!(bone_length_spread(&r) < 0.01, "{}", bone_length_spread(&r));
 }
 
 #[test]
@@ -161,4 +165,38 @@ fn bvh_corpus_errors_name_the_file() {
     assert_eq!(failed.len(), 1);
     let e = failed[0].to_string();
     assert!(e.contains("b.bvh: line") && e.contains("hierarchy ends inside Hips"), "{e}");
+}
+
+#[test]
+fn poses_converts_bvh_both_ways_and_refuses_a_2d_dance() {
+    let d = tempfile::tempdir().unwrap();
+    let dance: Vec<Frame3> = (0..30)
+        .map(|t| {
+            let mut f: Frame3 = [[0.0; 3]; NUM_JOINTS3];
+            for j in 0..NUM_JOINTS3 {
+                let base = PARENT3[j].map_or([t as f32, 95.0, 0.0], |p| f[p]);
+                f[j] = [base[0] + (j as f32 - 9.0), base[1] + if j >= 10 { -20.0 } else { 15.0 }, base[2] + (t as f32 * 0.1 + j as f32).sin()];
+            }
+            f
+        })
+        .collect();
+    bvh::write(&d.path().join("a.bvh"), &dance, 30.0).unwrap();
+    let o = choreo(d.path(), &["poses", "--bvh", "a.bvh", "--fps", "30", "--out", "a.json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let seq = choreo::pose::format::read(&d.path().join("a.json")).unwrap();
+    assert_eq!((seq.len(), seq.joints3d.as_ref().map(|j| j.len())), (30, Some(30)));
+    let o = choreo(d.path(), &["poses", "--poses", "a.json", "--fps", "30", "--out", "b.bvh"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (back, fps) = bvh::read_humanoid18(&d.path().join("b.bvh")).unwrap();
+    assert_eq!((back.len(), fps.round()), (30, 30.0));
+    // A 2-D-only pose file cannot become BVH; a broken BVH names its line.
+    let mut flat = seq.clone();
+    flat.joints3d = None;
+    choreo::pose::format::write(&flat, &d.path().join("flat.json")).unwrap();
+    let o = choreo(d.path(), &["poses", "--poses", "flat.json", "--out", "c.bvh"]);
+    assert_one_line_error(&o, "flat.json: this dance has no 3-D track");
+    assert!(!d.path().join("c.bvh").exists());
+    std::fs::write(d.path().join("bad.bvh"), "HIERARCHY\nROOT Hips\n{\n OFFSET 0 0 0\n CHANNELS 3 Xposition Yposition Zposition\n}\nMOTION\nFrames: 1\nFrame Time: 0.04\n0 nan 0\n").unwrap();
+    let o = choreo(d.path(), &["poses", "--bvh", "bad.bvh", "--out", "bad.json"]);
+    assert_one_line_error(&o, "bad.bvh: line 10: non-finite channel value");
 }
