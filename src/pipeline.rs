@@ -193,11 +193,14 @@ impl fmt::Display for DanceReport {
     }
 }
 
-/// Writes a dance: an mp4 (`out` ending in `.mp4`: the skeleton render with `song`, with
+/// Writes a dance: a BVH of its 3-D track (`out` ending in `.bvh`), an mp4 (`.mp4`: the skeleton render with `song`, with
 /// `progress(done, total)` per frame) or else a pose file.
 pub fn write_dance(seq: &Sequence, out: &Path, song: &Path, progress: &dyn Fn(u64, u64)) -> crate::Result<()> {
     if is_video(out) {
         crate::render::video::render_video(seq, song, out, &crate::render::RenderConfig::default(), progress)?;
+    } else if out.extension().is_some_and(|e| e.eq_ignore_ascii_case("bvh")) {
+        // The 3-D track as BVH; a dance from a 2-D-only index has none (one line naming the output).
+        crate::pose::bvh::write_sequence(seq, out, out)?;
     } else {
         crate::pose::format::write(seq, out)?;
     }

@@ -314,3 +314,32 @@ fn encoder_mutants_load_or_fail_cleanly() {
         check(&w)
     });
 }
+
+#[test]
+fn bvh_mutants_load_or_fail_cleanly() {
+    use choreo::pose::bvh;
+    use choreo::pose::skeleton3d::{Frame3, NUM_JOINTS3, PARENT3};
+    // A figure waving its limbs, written by choreo; mutants go through the reader, the mapping onto
+    // humanoid18, the projection and the writer.
+    let dance: Vec<Frame3> = (0..48)
+        .map(|t| {
+            let mut f: Frame3 = [[0.0; 3]; NUM_JOINTS3];
+            for j in 0..NUM_JOINTS3 {
+                let base = PARENT3[j].map_or([0.0, 95.0, 0.0], |p| f[p]);
+                let ph = (t as f32 * 0.2 + j as f32).sin();
+                f[j] = [base[0] + 8.0 * ph, base[1] + if j >= 10 { -20.0 } else { 15.0 }, base[2] + 5.0 * (j as f32 + ph).cos()];
+            }
+            f
+        })
+        .collect();
+    let base = bvh::to_bvh_string(&dance, 30.0).into_bytes();
+    let p = Path::new("mutant.bvh");
+    campaign("bvh", 0x2545_F491_4F6C_DD1D, 2000 * scale(), &base, &number_spans(&base), &[], |m| {
+        let text = std::str::from_utf8(m).map_err(|e| e.to_string())?;
+        let b = bvh::parse(text, p).map_err(|e| e.to_string())?;
+        let j3 = bvh::to_humanoid18(&b, p).map_err(|e| e.to_string())?;
+        let _ = choreo::pose::skeleton3d::project_coco18(&j3, 512, 1.75);
+        let _ = bvh::to_bvh_string(&j3, b.fps());
+        Ok(())
+    });
+}

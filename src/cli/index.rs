@@ -136,13 +136,13 @@ fn build(a: BuildArgs) -> anyhow::Result<ExitCode> {
     }
     let cfg = CorpusConfig { cached_only: a.from_cache, ..a.video.config(card.fps) };
     let n = match &a.corpus {
-        Some(root) => corpus::scan(root)?.1.len(),
+        Some(root) => choreo::corpus::scan(root)?.1.len(),
         None => a.dance.len(),
     };
     let pb = super::bar(n as u64, "loading dances");
     let loaded = match &a.corpus {
-        Some(root) => corpus::load_with_progress(root, &cfg, &|| pb.inc(1)),
-        None => corpus::load_list(&a.dance, &cfg, &|| pb.inc(1)),
+        Some(root) => choreo::corpus::load_with_progress(root, &cfg, &|| pb.inc(1)),
+        None => choreo::corpus::load_list(&a.dance, &cfg, &|| pb.inc(1)),
     };
     pb.finish_and_clear();
     let (c, failed) = loaded?;

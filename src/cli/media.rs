@@ -78,6 +78,9 @@ pub struct PosesInput {
     /// A video (any format ffmpeg reads): poses detected with MoveNet.
     #[arg(long, group = "input")]
     pub video: Option<PathBuf>,
+    /// A BVH file (any humanoid skeleton): its 3-D joints and their projection on the canvas.
+    #[arg(long, group = "input")]
+    pub bvh: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -93,7 +96,7 @@ pub struct PosesArgs {
     /// Working frame rate of the output.
     #[arg(long, default_value_t = DEFAULT_FPS)]
     pub fps: f64,
-    /// Output: a .json pose file, or a folder (ending in /) for OpenPose per-frame JSON.
+    /// Output: a .json pose file, a .bvh file (needs a 3-D track), or a folder (ending in /) for OpenPose per-frame JSON.
     #[arg(long)]
     pub out: PathBuf,
     /// Layout when writing an OpenPose folder.
@@ -118,13 +121,18 @@ pub fn poses(a: PosesArgs) -> anyhow::Result<ExitCode> {
         normalize::resample(&format::read(p)?, fps)
     } else if let Some(v) = &a.input.video {
         super::video::poses_from_video(v, a.model.as_ref(), a.device, fps)?
+    } else if let Some(p) = &a.input.bvh {
+        normalize::resample(&choreo::pose::bvh::load_sequence(p)?, fps)
     } else {
-        bail!("give one of --openpose-dir, --tang2018, --poses, --video");
+        bail!("give one of --openpose-dir, --tang2018, --poses, --video, --bvh");
     };
+    let input = [&a.input.openpose_dir, &a.input.tang2018, &a.input.poses, &a.input.video, &a.input.bvh].into_iter().flatten().next().cloned().unwrap_or_default();
     let as_dir = a.out.to_string_lossy().ends_with('/') || a.out.is_dir();
     if as_dir {
         let stem = a.out.file_name().map(|s| s.to_string_lossy().to_string()).unwrap_or_else(|| "choreo".into());
         openpose::write_dir(&seq, &a.out, &stem, a.layout)?;
+    } else if a.out.extension().is_some_and(|x| x.eq_ignore_ascii_case("bvh")) {
+        choreo::pose::bvh::write_sequence(&seq, &input, &a.out)?;
     } else {
         format::write(&seq, &a.out)?;
     }

@@ -31,8 +31,8 @@ pub enum Command {
     /// Inspect a dance corpus.
     #[command(subcommand)]
     Corpus(corpus::CorpusCommand),
-    /// Convert poses to a choreo pose file (or an OpenPose folder): from a video, OpenPose JSON or a Tang2018 dance.
-    #[command(after_help = "Example:\n  choreo poses --video dance.mp4 --out dance.json\n  choreo poses --video dance.mp4 --model lightning --device cpu --out dance.json\n  choreo poses --tang2018 ../shared/data/tang2018/DANCE_W_1 --out w1.json\n  choreo poses --openpose-dir clip/keypoints --source-fps 30 --out clip.json\n  choreo poses --poses w1.json --out w1_openpose/ --layout body25")]
+    /// Convert poses to a choreo pose file (or an OpenPose folder, or BVH): from a video, OpenPose JSON, a Tang2018 dance or BVH.
+    #[command(after_help = "Example:\n  choreo poses --video dance.mp4 --out dance.json\n  choreo poses --video dance.mp4 --model lightning --device cpu --out dance.json\n  choreo poses --tang2018 ../shared/data/tang2018/DANCE_W_1 --out w1.json\n  choreo poses --openpose-dir clip/keypoints --source-fps 30 --out clip.json\n  choreo poses --poses w1.json --out w1_openpose/ --layout body25\n  choreo poses --bvh mocap.bvh --out mocap.json\n  choreo poses --poses dance.json --out dance.bvh   # needs the pose file's joints3d")]
     Poses(media::PosesArgs),
     /// Draw one frame of a pose file as an OpenPose-style limb map (PNG), or every frame into a .npy.
     #[command(after_help = "Example:\n  choreo draw --poses w1.json --frame 0 --out w1_0.png\n  choreo draw --poses w1.json --all --size 256 --out w1_maps.npy")]

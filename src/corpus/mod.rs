@@ -10,6 +10,11 @@
 //! - **Video**: video files (mp4, mkv, webm, avi, mov) side by side, one dance each: poses
 //!   detected with MoveNet and cached in `.choreo-cache/`, music from the video's audio track.
 //!   See [`video`].
+//! - **BVH**: `NAME.bvh` files side by side, each with its music `NAME.{wav,mp3,ogg,flac,…}` (same
+//!   stem) and optionally `NAME.json` = `{"start_seconds": 0.0, "genre": "waltz"}` (song time of
+//!   the first frame; default 0, no genre). Any humanoid skeleton (see
+//!   [`crate::pose::bvh`] for the accepted joint names and units); dances keep their 3-D joints
+//!   (`joints3d`) beside the COCO-18 projection ([`crate::pose::skeleton3d::project_coco18`]).
 
 pub mod fragment;
 pub mod genre;
@@ -37,6 +42,7 @@ pub enum CorpusFormat {
     Tang2018,
     OpenPose,
     Video,
+    Bvh,
 }
 
 impl std::fmt::Display for CorpusFormat {
@@ -45,6 +51,7 @@ impl std::fmt::Display for CorpusFormat {
             CorpusFormat::Tang2018 => "tang2018",
             CorpusFormat::OpenPose => "openpose",
             CorpusFormat::Video => "video",
+            CorpusFormat::Bvh => "bvh",
         })
     }
 }
@@ -72,11 +79,11 @@ impl Default for CorpusConfig {
 /// One dance of a corpus, cleaned and at the working frame rate.
 #[derive(Debug, Clone)]
 pub struct Dance {
-    /// Folder name, e.g. `DANCE_W_1` (a video's file stem).
+    /// Folder name, e.g. `DANCE_W_1` (a video's or BVH file's stem).
     pub name: String,
     /// `None` when the corpus does not name it.
     pub genre: Option<Genre>,
-    /// The dance folder (the video file, in a video corpus).
+    /// The dance folder (the video or BVH file, in a video or BVH corpus).
     pub dir: PathBuf,
     pub poses: Sequence,
     /// Frames kept by the cleaner (fragments are cut only from runs of kept frames).
@@ -108,7 +115,7 @@ pub struct Corpus {
 pub enum CorpusError {
     #[error("{}: {source}", path.display())]
     Io { path: PathBuf, source: std::io::Error },
-    #[error("{}: no dances found (expected Tang2018 DANCE_<G>_<n> folders with skeletons.json, OpenPose folders with keypoints/ and an audio file, or video files)", path.display())]
+    #[error("{}: no dances found (expected Tang2018 DANCE_<G>_<n> folders with skeletons.json, OpenPose folders with keypoints/ and an audio file, BVH files with their audio, or video files)", path.display())]
     NoDances { path: PathBuf },
     #[error("{}: {reason}", path.display())]
     Invalid { path: PathBuf, reason: String },
@@ -187,12 +194,16 @@ pub fn scan(root: &Path) -> Result<(CorpusFormat, Vec<PathBuf>), CorpusError> {
         (false, false) => Err(CorpusError::Invalid { path: root.into(), reason: "mixes Tang2018 and OpenPose dances; use one format per corpus".into() }),
         (true, true) => {
             let rd = std::fs::read_dir(root).map_err(|e| CorpusError::Io { path: root.into(), source: e })?;
-            let mut videos: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_file() && crate::pose::video::is_video(p)).collect();
-            videos.sort_by_key(|p| natural_key(&p.file_name().unwrap_or_default().to_string_lossy()));
-            if videos.is_empty() {
-                Err(CorpusError::NoDances { path: root.into() })
-            } else {
-                Ok((CorpusFormat::Video, videos))
+            let mut files: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_file()).collect();
+            files.sort_by_key(|p| natural_key(&p.file_name().unwrap_or_default().to_string_lossy()));
+            let is_bvh = |p: &PathBuf| p.extension().is_some_and(|x| x.eq_ignore_ascii_case("bvh"));
+            let bvh: Vec<PathBuf> = files.iter().filter(|p| is_bvh(p)).cloned().collect();
+            let videos: Vec<PathBuf> = files.into_iter().filter(|p| crate::pose::video::is_video(p)).collect();
+            match (bvh.is_empty(), videos.is_empty()) {
+                (false, true) => Ok((CorpusFormat::Bvh, bvh)),
+                (true, false) => Ok((CorpusFormat::Video, videos)),
+                (false, false) => Err(CorpusError::Invalid { path: root.into(), reason: "mixes BVH files and videos; use one format per corpus".into() }),
+                (true, true) => Err(CorpusError::NoDances { path: root.into() }),
             }
         }
     }
@@ -246,10 +257,48 @@ struct OpenPoseConfig {
     genre: Option<Genre>,
 }
 
-/// Loads one dance folder.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BvhSidecar {
+    #[serde(default)]
+    start_seconds: f64,
+    #[serde(default, deserialize_with = "genre::deserialize_opt")]
+    genre: Option<Genre>,
+}
+
+/// The audio file beside `NAME.bvh`: `NAME.<audio ext>` (first in extension order).
+fn bvh_audio(bvh: &Path) -> Option<PathBuf> {
+    AUDIO_EXTS.iter().map(|x| bvh.with_extension(x)).find(|p| p.is_file())
+}
+
+/// Loads one dance of a BVH corpus: `NAME.bvh`, its audio and optional `NAME.json`.
+fn load_bvh_dance(file: &Path, cfg: &CorpusConfig) -> Result<Dance, CorpusError> {
+    let name = file.file_stem().unwrap_or_default().to_string_lossy().to_string();
+    let audio = bvh_audio(file).ok_or_else(|| CorpusError::Dance(PoseError::parse(file, format!("no audio file {name}.{{wav,mp3,ogg,flac,opus,m4a,aac}} beside it"))))?;
+    let side = file.with_extension("json");
+    let (audio_offset, genre) = if side.is_file() {
+        let bytes = std::fs::read(&side).map_err(|e| CorpusError::Dance(PoseError::io(&side, e)))?;
+        let c: BvhSidecar = serde_json::from_slice(&bytes).map_err(|e| CorpusError::Dance(PoseError::parse(&side, format!("bad BVH dance settings (expected {{\"start_seconds\": s, \"genre\": g}}): {e}"))))?;
+        if !c.start_seconds.is_finite() || c.start_seconds < 0.0 {
+            return Err(CorpusError::Dance(PoseError::parse(&side, "start_seconds must be a non-negative number of seconds")));
+        }
+        (c.start_seconds, c.genre)
+    } else {
+        (0.0, None)
+    };
+    let seq = crate::pose::bvh::load_sequence(file)?;
+    let poses = crate::pose::normalize::resample(&seq, cfg.fps);
+    let cleaned = clean(&poses, &cfg.clean);
+    Ok(Dance { name, genre, dir: file.into(), poses: cleaned.seq, keep: cleaned.keep, clean_stats: cleaned.stats, audio, audio_offset })
+}
+
+/// Loads one dance folder (a file, for the video and BVH formats).
 pub fn load_dance(dir: &Path, format: CorpusFormat, cfg: &CorpusConfig) -> Result<Dance, CorpusError> {
     if format == CorpusFormat::Video {
         return video::load_video_dance(dir, cfg);
+    }
+    if format == CorpusFormat::Bvh {
+        return load_bvh_dance(dir, cfg);
     }
     let name = dir.file_name().unwrap_or_default().to_string_lossy().to_string();
     let audio = find_audio(dir).ok_or_else(|| CorpusError::Dance(PoseError::parse(dir, "no audio file (mp3, wav, ogg, flac, opus, m4a) beside the poses")))?;
@@ -267,6 +316,7 @@ pub fn load_dance(dir: &Path, format: CorpusFormat, cfg: &CorpusConfig) -> Resul
             (openpose::load_dir(&dir.join("keypoints"), c.fps, size, cfg.fps)?, c.genre, c.start_seconds)
         }
         CorpusFormat::Video => return video::load_video_dance(dir, cfg),
+        CorpusFormat::Bvh => return load_bvh_dance(dir, cfg),
     };
     let cleaned = clean(&poses, &cfg.clean);
     Ok(Dance { name, genre, dir: dir.into(), poses: cleaned.seq, keep: cleaned.keep, clean_stats: cleaned.stats, audio, audio_offset })

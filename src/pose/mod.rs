@@ -1,6 +1,7 @@
 //! Pose stage: pose files, corpora and videos ([`video`], MoveNet in [`movenet`]) in, [`Sequence`]
 //! (COCO-18 on a 512×512 canvas) out; cleaning, normalising and resampling to the working frame rate.
 
+pub mod bvh;
 pub mod clean;
 pub mod format;
 pub mod movenet;

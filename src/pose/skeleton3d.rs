@@ -167,7 +167,7 @@ pub fn project_coco18(frames: &[Frame3], canvas: u32, px_per_cm: f32) -> Vec<[[f
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -183,5 +183,58 @@ mod tests {
             assert_eq!(a.replace("Left", "Right"), b.replace("Left", "Right"));
         }
         assert_eq!(PARENT3.iter().filter(|p| p.is_none()).count(), 1);
+    }
+
+    /// A standing figure facing +z, 170 cm, hips at 95 cm, somewhere on the floor.
+    pub(crate) fn standing(at: [f32; 2]) -> Frame3 {
+        let p: [[f32; 3]; NUM_JOINTS3] = [
+            [0.0, 95.0, 0.0],
+            [0.0, 118.0, 0.0],
+            [0.0, 140.0, 0.0],
+            [0.0, 158.0, 0.0],
+            [17.0, 140.0, 0.0],
+            [45.0, 140.0, 0.0],
+            [70.0, 140.0, 0.0],
+            [-17.0, 140.0, 0.0],
+            [-45.0, 140.0, 0.0],
+            [-70.0, 140.0, 0.0],
+            [10.0, 95.0, 0.0],
+            [10.0, 50.0, 0.0],
+            [10.0, 8.0, 0.0],
+            [10.0, 0.0, 14.0],
+            [-10.0, 95.0, 0.0],
+            [-10.0, 50.0, 0.0],
+            [-10.0, 8.0, 0.0],
+            [-10.0, 0.0, 14.0],
+        ];
+        p.map(|v| [v[0] + at[0], v[1], v[2] + at[1]])
+    }
+
+    #[test]
+    fn projection_faces_the_camera_and_removes_floor_motion() {
+        let frames = vec![standing([0.0, 0.0]), standing([300.0, -120.0])];
+        let out = project_coco18(&frames, super::CANVAS, super::tang2018::PX_PER_CM as f32);
+        assert_eq!(out.len(), 2);
+        for f in &out {
+            // Hips midway between the COCO hips, at (256, 266); the dancer's right (−x) is image left.
+            let hx = (f[8][0] + f[11][0]) / 2.0;
+            assert!((hx - 256.0).abs() < 1e-3 && (f[8][1] - 266.24).abs() < 1e-3, "{:?}", f[8]);
+            assert!(f[4][0] < f[7][0], "right wrist on image left");
+            assert!((f[7][0] - f[4][0] - 140.0 * 1.75).abs() < 1e-3);
+            // Head above neck above hips; face visible (facing the camera).
+            assert!(f[0][1] < f[1][1] && f[1][1] < f[8][1]);
+            assert_eq!([f[0][2], f[14][2], f[15][2], f[16][2], f[17][2]], [1.0; 5]);
+            assert!(f[16][0] < f[17][0], "right ear on image left");
+        }
+        assert_eq!(out[0], out[1], "horizontal motion removed");
+        // Turned away from the camera (most frames face +z): the face is hidden.
+        let mut back = standing([0.0, 0.0]);
+        for v in back.iter_mut() {
+            v[0] = -v[0];
+            v[2] = -v[2];
+        }
+        let out = project_coco18(&[standing([0.0, 0.0]), standing([0.0, 0.0]), back], super::CANVAS, super::tang2018::PX_PER_CM as f32);
+        assert_eq!(out[2][0][2], 0.0);
+        assert_eq!(out[2][14][2], 0.0);
     }
 }

@@ -1,6 +1,7 @@
 //! Integration tests, one module per stage, plus `cli` running the real binary in temp dirs.
 //! Tests that need ../shared skip with a message when it is absent.
 
+mod bvh;
 mod cli;
 mod corpus;
 mod crafted;
