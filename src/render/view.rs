@@ -393,10 +393,8 @@ pub fn view(cfg: &ViewConfig) -> Result<ViewStats, RenderError> {
 /// The figure of a dance file, its beats and whether it is 3-D.
 fn read_dance(path: &Path) -> Result<(Figure, Option<Vec<f64>>, bool), RenderError> {
     let ext = path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
-    if ext == "bvh" {
-        return Err(RenderError::Invalid { path: path.into(), reason: "reading BVH is not built in yet; give the dance's pose file (.json)".into() });
-    }
-    let seq = format::read(path).map_err(RenderError::Pose)?;
+    // A BVH file: forward kinematics mapped onto humanoid18 (cm, y up), like a BVH corpus dance.
+    let seq = if ext == "bvh" { crate::pose::bvh::load_sequence(path) } else { format::read(path) }.map_err(RenderError::Pose)?;
     let three_d = seq.joints3d.is_some();
     Ok((figure_of(&seq), seq.beats.clone(), three_d))
 }
