@@ -258,6 +258,7 @@ pub fn realign(poses: &Path, song_path: &Path, beats_file: Option<&Path>, cfg: &
         warnings.push(format!("{}: no beats found (silent or beatless): spatial alignment only", song_path.display()));
     }
     let (mut dance, align) = align::align(&raw, &beats.beats, cfg)?;
+    rigid_3d(&mut dance)?;
     dance.beats = Some(beats.beats.clone());
     let metrics = eval::evaluate(&dance, &beats.beats, 0.0, align.jump_px);
     let report = RealignReport { out: out.into(), align, metrics, frames: dance.len() };
@@ -375,7 +376,31 @@ pub fn search_song(inputs: &Inputs, k: usize, ef: Option<usize>, exact: bool) ->
     Ok(r.hits.iter().enumerate().map(clip).collect())
 }
 
-/// Stitch and align chosen fragments.
+/// Makes a dance's 3-D track rigid ([`crate::pose::bvh::rigid`]: each bone at the dance's median
+/// length, joints where the BVH's forward kinematics puts them), so that the pose file's
+/// `joints3d` and the BVH of the same dance carry the same joints. The mocap's bones stretch and
+/// the seams' blending (TSD windows, the time map) shortens them; a BVH's bones cannot. Every
+/// dance choreo writes (`dance`, `align`, `tune`) goes through it; `poses --out x.bvh` writes the
+/// user's joints as they are. The 2-D frames are untouched. Each rigid frame is then lifted or
+/// lowered so that its lowest foot is as high as in the track it replaces (a translation keeps the
+/// bones' lengths; the BVH's root carries it): bones at their median length would otherwise put
+/// the feet through the floor or above it wherever the legs were shorter or longer, and move the
+/// floor contact at seams.
+pub fn rigid_3d(seq: &mut Sequence) -> crate::Result<()> {
+    use crate::choreograph::stitch::lowest_foot;
+    if let Some(j) = seq.joints3d.as_mut().filter(|j| !j.is_empty()) {
+        let mut r = crate::pose::bvh::rigid(j)?;
+        for (f, before) in r.iter_mut().zip(j.iter()) {
+            let dy = lowest_foot(before) - lowest_foot(f);
+            f.iter_mut().for_each(|p| p[1] += dy);
+        }
+        *j = r;
+    }
+    Ok(())
+}
+
+/// Stitch and align chosen fragments; the 3-D track, if any, is made rigid ([`rigid_3d`]) after
+/// stitching and again after alignment.
 pub fn finish(
     index: &Index,
     prep: &Prepared,
@@ -394,13 +419,15 @@ pub fn finish(
     };
     let ids: Vec<_> = choices.iter().map(|c| c.fragment).collect();
     let mut raw = stitch::stitch(segs, &ids, total, &inp);
+    rigid_3d(&mut raw)?;
     // Align what `--no-align` would write, so `choreo align` on that file gives the same dance
     // (the anchoring is a global choice: a 0.001-px difference can move every anchor).
     crate::pose::format::quantize(&mut raw);
     raw.beats = Some(beats.to_vec());
     match align_cfg {
         Some(a) => {
-            let (dance, rep) = align::align(&raw, beats, a)?;
+            let (mut dance, rep) = align::align(&raw, beats, a)?;
+            rigid_3d(&mut dance)?;
             Ok((raw, dance, Some(rep)))
         }
         None => Ok((raw.clone(), raw, None)),

@@ -321,7 +321,8 @@ pub fn tune(a: TuneArgs) -> anyhow::Result<ExitCode> {
     let c = inputs.choreograph(&a.src.config(&inputs, None)?)?;
     super::warn(&c.summary.warnings);
     let pb = super::bar(settings.len() as u64, "tuning");
-    let sweep = tune::sweep(&c.raw, &c.beats, &settings, &|| pb.inc(1)).map_err(flag_error)?;
+    let mut sweep = tune::sweep(&c.raw, &c.beats, &settings, &|| pb.inc(1)).map_err(flag_error)?;
+    pipeline::rigid_3d(&mut sweep.best)?;
     pb.finish_and_clear();
     if a.json {
         println!("{}", serde_json::to_string_pretty(&sweep.to_json())?);

@@ -72,7 +72,10 @@
 //!   point forward; `…Arm`: towards the elbow, twisted so that the forearm's bend is forward.
 //! - `…Shoulder`, `…ForeArm`, `…Leg`, `…Foot`: the smallest rotation from the parent's frame
 //!   (elbow and knee become hinges); `Head`, `…Hand`, `…ToeBase`: the parent's orientation.
-//! When a twist reference vanishes (a straight limb), it falls back on the parent's frame. Euler
+//! Each twist reference is blended with a little (0.3) of the twist the joint had on the previous
+//! frame, so that a reference that fades (a straight limb) or turns away from the parent's frame
+//! (a foot or an elbow bend pointing backwards) keeps the twist continuous instead of flipping it
+//! (when it vanishes altogether, the parent's frame is taken). Euler
 //! angles are unwrapped over time (each frame takes, of the two equivalent `ZXY` triples and their
 //! 360° turns, the one nearest the previous frame), so nothing flips between frames.
 //!
@@ -874,16 +877,55 @@ fn num(x: f64, decimals: usize) -> String {
 
 /// The BVH text of a humanoid18 dance (`joints` non-empty, finite) at `fps`.
 pub fn to_bvh_string(joints: &[Frame3], fps: f64) -> String {
-    use super::skeleton3d::Joint3 as J;
     let lengths = median_lengths(joints);
-    let offsets: Vec<V3> = NODES.iter().map(|n| match n.joint {
-        Some(j) if n.parent.is_some() => scale(n.dir, lengths[j]),
-        _ => [0.0; 3],
-    }).collect();
-    let children = |i: usize| NODES.iter().enumerate().filter(move |(_, n)| n.parent == Some(i)).map(|(k, _)| k);
+    let offsets: Vec<V3> = NODES
+        .iter()
+        .map(|n| match n.joint {
+            Some(j) if n.parent.is_some() => scale(n.dir, lengths[j]),
+            _ => [0.0; 3],
+        })
+        .collect();
+    let mut s = hierarchy_text(&offsets);
+    s.push_str(&format!("MOTION\nFrames: {}\nFrame Time: {}\n", joints.len(), num(1.0 / fps, 8)));
+    let solve: Vec<Solve> = NODES.iter().enumerate().map(|(i, n)| solve_kind(i, n.name)).collect();
+    let mut prev_e: Vec<V3> = vec![[0.0; 3]; NODES.len()];
+    let mut prev_g: Option<Vec<M3>> = None;
+    for (t, f) in joints.iter().enumerate() {
+        let (p, g) = solve_frame(f, &offsets, &solve, prev_g.as_deref());
+        let mut line = String::new();
+        for i in 0..NODES.len() {
+            let local = match NODES[i].parent {
+                None => g[i],
+                Some(q) => mul(&transpose(&g[q]), &g[i]),
+            };
+            let [a, b] = euler_zxy(&local);
+            let e = if t == 0 {
+                unwrap_near(a, [0.0; 3])
+            } else {
+                let (a, b) = (unwrap_near(a, prev_e[i]), unwrap_near(b, prev_e[i]));
+                let d2 = |v: V3| (0..3).map(|k| (v[k] - prev_e[i][k]).powi(2)).sum::<f64>();
+                if d2(b) < d2(a) { b } else { a }
+            };
+            prev_e[i] = e;
+            if NODES[i].parent.is_none() {
+                line.push_str(&format!("{} {} {} ", num(p[i][0], 4), num(p[i][1], 4), num(p[i][2], 4)));
+            }
+            line.push_str(&format!("{} {} {}", num(e[0].to_degrees(), 5), num(e[1].to_degrees(), 5), num(e[2].to_degrees(), 5)));
+            line.push(if i + 1 == NODES.len() { '\n' } else { ' ' });
+        }
+        s.push_str(&line);
+        prev_g = Some(g);
+    }
+    s
+}
 
-    // Hierarchy text.
-    let mut s = String::from("HIERARCHY\n");
+/// Children of node `i` in [`NODES`].
+fn node_children(i: usize) -> impl Iterator<Item = usize> {
+    NODES.iter().enumerate().filter(move |(_, n)| n.parent == Some(i)).map(|(k, _)| k)
+}
+
+/// The `HIERARCHY` section with the given offsets per node.
+fn hierarchy_text(offsets: &[V3]) -> String {
     fn emit(s: &mut String, i: usize, depth: usize, offsets: &[V3]) {
         let ind = "  ".repeat(depth);
         let n = &NODES[i];
@@ -897,7 +939,7 @@ pub fn to_bvh_string(joints: &[Frame3], fps: f64) -> String {
             s.push_str(&format!("{ind}  OFFSET {} {} {}\n", num(o[0], 4), num(o[1], 4), num(o[2], 4)));
             s.push_str(&format!("{ind}  CHANNELS 3 Zrotation Xrotation Yrotation\n"));
         }
-        for (k, _) in NODES.iter().enumerate().filter(|(_, c)| c.parent == Some(i)) {
+        for k in node_children(i) {
             emit(s, k, depth + 1, offsets);
         }
         if let Some((_, e)) = END_SITES.iter().find(|(node, _)| *node == i) {
@@ -905,108 +947,96 @@ pub fn to_bvh_string(joints: &[Frame3], fps: f64) -> String {
         }
         s.push_str(&format!("{ind}}}\n"));
     }
-    emit(&mut s, 0, 0, &offsets);
-    s.push_str(&format!("MOTION\nFrames: {}\nFrame Time: {}\n", joints.len(), num(1.0 / fps, 8)));
-
-    // How each node is solved.
-    let x: V3 = [1.0, 0.0, 0.0];
-    let y: V3 = [0.0, 1.0, 0.0];
-    let z: V3 = [0.0, 0.0, 1.0];
-    let solve: Vec<Solve> = NODES
-        .iter()
-        .enumerate()
-        .map(|(i, n)| match n.name {
-            "Hips" => Solve::Twist(y),
-            "LowerBack" | "Spine" | "Neck" => Solve::Twist(x),
-            "LeftArm" | "RightArm" | "LeftUpLeg" | "RightUpLeg" => Solve::Twist(z),
-            _ if children(i).next().is_none() => Solve::Leaf,
-            _ => Solve::Swing,
-        })
-        .collect();
-
-    let mut prev: Vec<V3> = vec![[0.0; 3]; NODES.len()];
-    let mut prev_hips = IDENTITY;
-    for (t, f) in joints.iter().enumerate() {
-        let tg = |j: J| f[j as usize].map(f64::from);
-        let mut g = vec![IDENTITY; NODES.len()];
-        let mut p = vec![[0.0; 3]; NODES.len()];
-        let mut line = String::new();
-        for i in 0..NODES.len() {
-            let n = &NODES[i];
-            let parent_g = n.parent.map_or(prev_hips, |q| g[q]);
-            p[i] = match n.parent {
-                None => tg(J::Hips),
-                Some(q) => add(p[q], apply(&g[q], offsets[i])),
-            };
-            // The child this node points at (first child with a humanoid joint, else through a helper).
-            let child = children(i).next();
-            let (axis, target) = match (n.name, child) {
-                ("Hips", _) => (x, sub(tg(J::LeftUpLeg), tg(J::RightUpLeg))),
-                (_, Some(c)) => {
-                    let cj = NODES[c].joint.or_else(|| children(c).next().and_then(|cc| NODES[cc].joint)).unwrap_or(0);
-                    (NODES[c].dir, sub(f[cj].map(f64::from), p[i]))
-                }
-                (_, None) => (y, [0.0; 3]),
-            };
-            g[i] = match &solve[i] {
-                Solve::Leaf => parent_g,
-                _ => {
-                    let d = unit(target).unwrap_or_else(|| apply(&parent_g, axis));
-                    let sw = mul(&shortest_arc(apply(&parent_g, axis), d, apply(&parent_g, if axis == y { x } else { y })), &parent_g);
-                    match &solve[i] {
-                        Solve::Twist(b) => {
-                            let r = match n.name {
-                                "Hips" => unit_or_zero(sub(tg(J::Spine), tg(J::Hips))),
-                                "LowerBack" => unit_or_zero(sub(tg(J::LeftUpLeg), tg(J::RightUpLeg))),
-                                "Spine" | "Neck" => unit_or_zero(sub(tg(J::LeftArm), tg(J::RightArm))),
-                                "LeftArm" => unit_or_zero(sub(tg(J::LeftHand), tg(J::LeftForeArm))),
-                                "RightArm" => unit_or_zero(sub(tg(J::RightHand), tg(J::RightForeArm))),
-                                "LeftUpLeg" => add(unit_or_zero(sub(tg(J::LeftToeBase), tg(J::LeftFoot))), unit_or_zero(sub(tg(J::LeftLeg), tg(J::LeftFoot)))),
-                                _ => add(unit_or_zero(sub(tg(J::RightToeBase), tg(J::RightFoot))), unit_or_zero(sub(tg(J::RightLeg), tg(J::RightFoot)))),
-                            };
-                            let r = add(perp(r, d), scale(perp(apply(&sw, *b), d), 0.3));
-                            match unit(r) {
-                                Some(r) => {
-                                    let a = axis;
-                                    let c_rest = cross(a, *b);
-                                    let c_now = cross(d, r);
-                                    // M = [d r c_now] · [a b c_rest]ᵀ
-                                    let world: M3 = std::array::from_fn(|ii| [d[ii], r[ii], c_now[ii]]);
-                                    let rest: M3 = std::array::from_fn(|ii| [a[ii], b[ii], c_rest[ii]]);
-                                    mul(&world, &transpose(&rest))
-                                }
-                                None => sw,
-                            }
-                        }
-                        _ => sw,
-                    }
-                }
-            };
-            if n.parent.is_none() {
-                prev_hips = g[i];
-            }
-            let local = match n.parent {
-                None => g[i],
-                Some(q) => mul(&transpose(&g[q]), &g[i]),
-            };
-            let [a, b] = euler_zxy(&local);
-            let e = if t == 0 {
-                unwrap_near(a, [0.0; 3])
-            } else {
-                let (a, b) = (unwrap_near(a, prev[i]), unwrap_near(b, prev[i]));
-                let d2 = |v: V3| (0..3).map(|k| (v[k] - prev[i][k]).powi(2)).sum::<f64>();
-                if d2(b) < d2(a) { b } else { a }
-            };
-            prev[i] = e;
-            if n.parent.is_none() {
-                line.push_str(&format!("{} {} {} ", num(p[i][0], 4), num(p[i][1], 4), num(p[i][2], 4)));
-            }
-            line.push_str(&format!("{} {} {}", num(e[0].to_degrees(), 5), num(e[1].to_degrees(), 5), num(e[2].to_degrees(), 5)));
-            line.push(if i + 1 == NODES.len() { '\n' } else { ' ' });
-        }
-        s.push_str(&line);
-    }
+    let mut s = String::from("HIERARCHY\n");
+    emit(&mut s, 0, 0, offsets);
     s
+}
+
+/// How node `i` (named `name`) is solved: twisted by its rest axis `b` (see the module doc).
+fn solve_kind(i: usize, name: &str) -> Solve {
+    match name {
+        "Hips" => Solve::Twist([0.0, 1.0, 0.0]),
+        "LowerBack" | "Spine" | "Neck" => Solve::Twist([1.0, 0.0, 0.0]),
+        "LeftArm" | "RightArm" | "LeftUpLeg" | "RightUpLeg" => Solve::Twist([0.0, 0.0, 1.0]),
+        _ if node_children(i).next().is_none() => Solve::Leaf,
+        _ => Solve::Swing,
+    }
+}
+
+/// The twist reference of a twisted node (see the module doc), before it is made perpendicular
+/// to the bone.
+fn twist_reference(name: &str, f: &Frame3) -> V3 {
+    use super::skeleton3d::Joint3 as J;
+    let tg = |j: J| f[j as usize].map(f64::from);
+    let dir = |a: J, b: J| unit_or_zero(sub(tg(a), tg(b)));
+    match name {
+        "Hips" => dir(J::Spine, J::Hips),
+        "LowerBack" => dir(J::LeftUpLeg, J::RightUpLeg),
+        "Spine" | "Neck" => dir(J::LeftArm, J::RightArm),
+        "LeftArm" => dir(J::LeftHand, J::LeftForeArm),
+        "RightArm" => dir(J::RightHand, J::RightForeArm),
+        "LeftUpLeg" => add(dir(J::LeftToeBase, J::LeftFoot), dir(J::LeftLeg, J::LeftFoot)),
+        _ => add(dir(J::RightToeBase, J::RightFoot), dir(J::RightLeg, J::RightFoot)),
+    }
+}
+
+/// World orientation and position of every node on one frame `f`. `prev`: the previous frame's
+/// world orientations, whose twist a weak reference keeps (None on the first frame: the
+/// parent's).
+fn solve_frame(f: &Frame3, offsets: &[V3], solve: &[Solve], prev: Option<&[M3]>) -> (Vec<V3>, Vec<M3>) {
+    use super::skeleton3d::Joint3 as J;
+    let (x, y): (V3, V3) = ([1.0, 0.0, 0.0], [0.0, 1.0, 0.0]);
+    let mut g = vec![IDENTITY; NODES.len()];
+    let mut p = vec![[0.0; 3]; NODES.len()];
+    for i in 0..NODES.len() {
+        let n = &NODES[i];
+        let parent_g = match (n.parent, prev) {
+            (Some(q), _) => g[q],
+            (None, Some(pv)) => pv[0],
+            (None, None) => IDENTITY,
+        };
+        p[i] = match n.parent {
+            None => f[0].map(f64::from),
+            Some(q) => add(p[q], apply(&g[q], offsets[i])),
+        };
+        // The target this node points at (its first child's joint, or through a helper).
+        let (axis, target) = match (i, node_children(i).next()) {
+            (0, _) => (x, sub(f[J::LeftUpLeg as usize].map(f64::from), f[J::RightUpLeg as usize].map(f64::from))),
+            (_, Some(c)) => {
+                let cj = NODES[c].joint.or_else(|| node_children(c).next().and_then(|cc| NODES[cc].joint)).unwrap_or(0);
+                (NODES[c].dir, sub(f[cj].map(f64::from), p[i]))
+            }
+            (_, None) => (y, [0.0; 3]),
+        };
+        g[i] = match &solve[i] {
+            Solve::Leaf => parent_g,
+            s => {
+                let d = unit(target).unwrap_or_else(|| apply(&parent_g, axis));
+                let sw = mul(&shortest_arc(apply(&parent_g, axis), d, apply(&parent_g, if axis == y { x } else { y })), &parent_g);
+                match s {
+                    // The reference, plus a little of the twist this node had on the previous
+                    // frame (the parent's on the first): a reference that fades (a straight
+                    // limb) or turns away from the parent's frame does not flip the twist.
+                    Solve::Twist(b) => {
+                        let keep = prev.map_or(sw, |pv| pv[i]);
+                        let r = add(perp(twist_reference(n.name, f), d), scale(perp(apply(&keep, *b), d), 0.3));
+                        unit(r).map_or(sw, |r| frame_from(axis, *b, d, r))
+                    }
+                    _ => sw,
+                }
+            }
+        };
+    }
+    (p, g)
+}
+
+/// The rotation taking the rest axes `a` (primary) and `b` (twist) to `d` and `r`.
+fn frame_from(a: V3, b: V3, d: V3, r: V3) -> M3 {
+    // M = [d r d×r] · [a b a×b]ᵀ
+    let (c_rest, c_now) = (cross(a, b), cross(d, r));
+    let world: M3 = std::array::from_fn(|i| [d[i], r[i], c_now[i]]);
+    let rest: M3 = std::array::from_fn(|i| [a[i], b[i], c_rest[i]]);
+    mul(&world, &transpose(&rest))
 }
 
 /// The dance as the written BVH plays it: forward kinematics of [`to_bvh_string`], i.e. the joints

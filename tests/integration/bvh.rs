@@ -200,3 +200,127 @@ fn poses_converts_bvh_both_ways_and_refuses_a_2d_dance() {
     let o = choreo(d.path(), &["poses", "--bvh", "bad.bvh", "--out", "bad.json"]);
     assert_one_line_error(&o, "bad.bvh: line 10: non-finite channel value");
 }
+
+// ---- a generated dance: its BVH against its pose file, with an FK written here ----
+
+/// One joint of a BVH hierarchy as this test reads it.
+struct FkJoint {
+    name: Option<String>,
+    parent: Option<usize>,
+    offset: [f64; 3],
+    channels: Vec<String>,
+}
+
+/// Forward kinematics of BVH text, written from the format's definition and independently of
+/// choreo's reader: rotation channels multiplied in the order listed (`Zrotation Xrotation
+/// Yrotation` is `Rz·Rx·Ry`, degrees), position channels replacing the offset on their axis.
+/// Returns the world position per frame of every named joint (End Sites left out).
+fn bvh_fk(text: &str) -> Vec<std::collections::HashMap<String, [f64; 3]>> {
+    let toks: Vec<&str> = text.split_whitespace().collect();
+    let (mut i, mut joints, mut stack) = (1usize, Vec::<FkJoint>::new(), Vec::<usize>::new());
+    while toks[i] != "MOTION" {
+        match toks[i] {
+            "ROOT" | "JOINT" | "End" => {
+                let name = (toks[i] != "End").then(|| toks[i + 1].to_string());
+                joints.push(FkJoint { name, parent: stack.last().copied(), offset: [0.0; 3], channels: Vec::new() });
+                stack.push(joints.len() - 1);
+                i += 3;
+            }
+            "OFFSET" => {
+                let k = *stack.last().unwrap();
+                joints[k].offset = std::array::from_fn(|a| toks[i + 1 + a].parse().unwrap());
+                i += 4;
+            }
+            "CHANNELS" => {
+                let n: usize = toks[i + 1].parse().unwrap();
+                let k = *stack.last().unwrap();
+                joints[k].channels = toks[i + 2..i + 2 + n].iter().map(|s| s.to_string()).collect();
+                i += 2 + n;
+            }
+            "}" => {
+                stack.pop();
+                i += 1;
+            }
+            other => panic!("unexpected {other:?} in the hierarchy"),
+        }
+    }
+    let frames: usize = toks[i + 2].parse().unwrap();
+    let mut vals = toks[i + 6..].iter().map(|v| v.parse::<f64>().unwrap());
+    let rot = |axis: u8, deg: f64| -> [[f64; 3]; 3] {
+        let (s, c) = deg.to_radians().sin_cos();
+        match axis {
+            b'X' => [[1.0, 0.0, 0.0], [0.0, c, -s], [0.0, s, c]],
+            b'Y' => [[c, 0.0, s], [0.0, 1.0, 0.0], [-s, 0.0, c]],
+            _ => [[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]],
+        }
+    };
+    let mm = |a: &[[f64; 3]; 3], b: &[[f64; 3]; 3]| -> [[f64; 3]; 3] { std::array::from_fn(|r| std::array::from_fn(|c| (0..3).map(|k| a[r][k] * b[k][c]).sum())) };
+    let mut out = Vec::with_capacity(frames);
+    for _ in 0..frames {
+        let (mut pos, mut rots) = (vec![[0.0f64; 3]; joints.len()], vec![[[0.0f64; 3]; 3]; joints.len()]);
+        let mut named = std::collections::HashMap::new();
+        for (k, j) in joints.iter().enumerate() {
+            let (mut off, mut r) = (j.offset, [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]);
+            for ch in &j.channels {
+                let v = vals.next().expect("a value per channel");
+                let axis = ch.as_bytes()[0];
+                if ch.ends_with("position") {
+                    off[(axis - b'X') as usize] = v;
+                } else {
+                    r = mm(&r, &rot(axis, v));
+                }
+            }
+            (pos[k], rots[k]) = match j.parent {
+                None => (off, r),
+                Some(p) => (std::array::from_fn(|a| pos[p][a] + (0..3).map(|b| rots[p][a][b] * off[b]).sum::<f64>()), mm(&rots[p], &r)),
+            };
+            if let Some(n) = &j.name {
+                named.insert(n.clone(), pos[k]);
+            }
+        }
+        out.push(named);
+    }
+    assert!(vals.next().is_none(), "more values than frames × channels");
+    out
+}
+
+/// `choreo dance` on a whole Tang2018 song from index/default, written as a pose file and as BVH
+/// (same seed): forward kinematics of the BVH (this test's own) reproduces the pose file's
+/// `joints3d` within mean 1 cm, max 3 cm (issue 14), and the 3-D track has rigid bones.
+#[test]
+fn generated_dance_bvh_reproduces_its_3d_joints() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let Some(ix) = require(root.join("index/default"), "the default index: run tools/setup.sh") else { return };
+    let Some(song) = tang("DANCE_C_2").map(|d| d.join("audio.mp3")) else { return };
+    let model = root.join("models/encoders.safetensors");
+    let dir = tempfile::tempdir().unwrap();
+    for out in ["d.json", "d.bvh"] {
+        let o = choreo(dir.path(), &["dance", "--song", song.to_str().unwrap(), "--index", ix.to_str().unwrap(), "--model", model.to_str().unwrap(), "--seed", "3", "--out", out]);
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.path().join("d.json")).unwrap()).unwrap();
+    let want: Vec<Frame3> = serde_json::from_value(json["joints3d"]["frames"].clone()).unwrap();
+    let got = bvh_fk(&std::fs::read_to_string(dir.path().join("d.bvh")).unwrap());
+    assert_eq!(got.len(), want.len(), "one BVH frame per pose frame");
+    assert!(want.len() > 5000, "a whole song: {} frames", want.len());
+    let names = choreo::pose::skeleton3d::JOINT3_NAMES;
+    let (mut sum, mut max, mut n) = (0.0f64, (0.0f64, 0usize, ""), 0usize);
+    for (t, (g, w)) in got.iter().zip(&want).enumerate() {
+        for (j, name) in names.iter().enumerate() {
+            let p = g.get(*name).unwrap_or_else(|| panic!("{name} in the BVH"));
+            let d = (0..3).map(|k| (p[k] - w[j][k] as f64).powi(2)).sum::<f64>().sqrt();
+            sum += d;
+            n += 1;
+            if d > max.0 {
+                max = (d, t, name);
+            }
+        }
+    }
+    let mean = sum / n as f64;
+    println!("DANCE_C_2 song, seed 3, {} frames: BVH FK vs joints3d mean {mean:.4} cm, max {:.4} cm (frame {}, {})", want.len(), max.0, max.1, max.2);
+    assert!(mean <= 1.0 && max.0 <= 3.0, "mean {mean} cm, max {:?}", max);
+    // What makes it possible: the written 3-D track's bones keep their lengths.
+    let spread = bone_length_spread(&want);
+    println!("bone-length spread of the written 3-D track: {spread:.4} cm");
+    assert!(spread < 0.01, "{spread}");
+}

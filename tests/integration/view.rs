@@ -232,6 +232,30 @@ fn view_3d_dance_in_chromium() {
     assert_eq!(changed_pixels(&first, &again), 0, "two loads at 1.0 s differ");
 }
 
+/// A generated dance written as BVH (`choreo dance --out d.bvh`) and viewed from the BVH: the
+/// page shows the 3-D figure (the BVH's forward kinematics on humanoid18) and it moves.
+#[test]
+fn view_bvh_dance_in_chromium() {
+    let Some(song) = tang("DANCE_C_2").map(|d| d.join("audio.mp3")) else { return };
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let Some(ix) = require(root.join("index/default"), "the default index: run tools/setup.sh") else { return };
+    let model = root.join("models/encoders.safetensors");
+    let (Some(chromium), Some(_)) = (chromium(), vendor_three()) else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let dance = dir.path().join("d.bvh");
+    let o = choreo(dir.path(), &["dance", "--song", s(&song), "--index", s(&ix), "--model", s(&model), "--out", s(&dance)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(std::fs::read_to_string(&dance).unwrap().starts_with("HIERARCHY\nROOT Hips"));
+    let page = dir.path().join("d.html");
+    let o = choreo(dir.path(), &["view", s(&dance), "--song", s(&song), "--out", s(&page)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("3-D figure (18 joints)"), "{}", stderr(&o));
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(!html.contains("vertical plane"), "a BVH is shown in 3-D");
+    assert!(!html.contains("src=\"http") && !html.contains("\"https://"), "nothing may be fetched");
+    check_two_moments(&chromium, &page, "bvh_3d", 1.5, 5.0);
+}
+
 #[test]
 fn view_page_is_deterministic_and_takes_given_beats() {
     let Some(_) = vendor_three() else { return };
