@@ -204,6 +204,35 @@ fn rebuild<T: Track>(frames: &mut [Frame], a: usize, b: usize, cfg: &SpatialConf
             }
         }
     }
+    keep_bone_lengths::<T>(frames, a, b);
+}
+
+/// Rebuilding joint by joint can stretch or shrink a limb (two poses blended coordinate by
+/// coordinate; a periodic term added to one end of a bone and not the other). Inside the window,
+/// each bone keeps the direction it was rebuilt with, but its length is held between its lengths
+/// at the window's two ends, walking the skeleton from the root so that children follow.
+fn keep_bone_lengths<T: Track>(frames: &mut [Frame], a: usize, b: usize) {
+    let len = |f: &Frame, p: usize, c: usize| (0..T::DIMS).map(|k| (f[c][k] - f[p][k]).powi(2)).sum::<f32>().sqrt();
+    for t in a + 1..b {
+        let rebuilt = frames[t];
+        for &(p, c) in T::BONES {
+            let ends = [&frames[a], &frames[b], &rebuilt];
+            if ends.iter().any(|f| !T::present(f, p) || !T::present(f, c)) {
+                continue;
+            }
+            let (la, lb, l) = (len(&frames[a], p, c), len(&frames[b], p, c), len(&rebuilt, p, c));
+            let target = l.clamp(la.min(lb), la.max(lb));
+            if l <= 1e-6 || target == l {
+                // Keep the child where its parent's correction moved it.
+                let shift: Vec<f32> = (0..T::DIMS).map(|k| frames[t][p][k] - rebuilt[p][k]).collect();
+                (0..T::DIMS).for_each(|k| frames[t][c][k] = rebuilt[c][k] + shift[k]);
+                continue;
+            }
+            for k in 0..T::DIMS {
+                frames[t][c][k] = frames[t][p][k] + (rebuilt[c][k] - rebuilt[p][k]) * target / l;
+            }
+        }
+    }
 }
 
 /// Reference windows of `len + 1` samples ending at or before frame `a`, stepping back ωa from

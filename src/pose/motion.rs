@@ -121,6 +121,8 @@ pub trait Track {
     const DIMS: usize;
     /// Whether slot 2 is a confidence (0 or below: missing).
     const CONF: bool;
+    /// The skeleton's bones as (parent, child), parents before children (a tree walk from the root).
+    const BONES: &'static [(usize, usize)];
     fn present(f: &Frame, j: usize) -> bool {
         !Self::CONF || f[j][2] > 0.0
     }
@@ -131,6 +133,7 @@ pub struct Canvas2;
 impl Track for Canvas2 {
     const DIMS: usize = 2;
     const CONF: bool = true;
+    const BONES: &'static [(usize, usize)] = &super::skeleton::LIMBS;
 }
 
 /// The 3-D track: x, y, z.
@@ -138,6 +141,9 @@ pub struct World3;
 impl Track for World3 {
     const DIMS: usize = 3;
     const CONF: bool = false;
+    /// `skeleton3d::PARENT3` as (parent, child) pairs.
+    const BONES: &'static [(usize, usize)] =
+        &[(0, 1), (1, 2), (2, 3), (2, 4), (4, 5), (5, 6), (2, 7), (7, 8), (8, 9), (0, 10), (10, 11), (11, 12), (12, 13), (0, 14), (14, 15), (15, 16), (16, 17)];
 }
 
 // Frame and Frame3 are the same array type; the layout types above tell them apart.
