@@ -20,7 +20,8 @@
 use crate::pose::motion::{self, sample};
 use crate::pose::Frame;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum BeatEvent {
     /// A local maximum of the motion speed (DanceIt's largest pose change).
@@ -68,7 +69,8 @@ pub enum OffBeat {
 }
 
 /// The kind of [`OffBeat`] without its pulse (a setting value: a pulse comes with `Smooth`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum OffBeatStops {
     /// Re-time through the fragments' stops that fall between beats (within the largest stretch).
     Smooth,

@@ -113,7 +113,8 @@ pub enum BeatMethod {
 }
 
 /// The onset functions aubio's tracker accepts (aubio's names, lower case).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum AubioOnset {
     Specflux,
     Hfc,

@@ -27,28 +27,6 @@ pub enum IndexCommand {
 }
 
 #[derive(Args)]
-pub struct HnswArgs {
-    /// HNSW M: neighbours per point and layer.
-    #[arg(long, default_value_t = IndexParams::default().max_nb_connection)]
-    pub m: usize,
-    /// HNSW candidate list while inserting.
-    #[arg(long, default_value_t = IndexParams::default().ef_construction)]
-    pub ef_construction: usize,
-    /// Default search width stored in the manifest.
-    #[arg(long, default_value_t = IndexParams::default().ef_search)]
-    pub ef_search: usize,
-}
-
-impl HnswArgs {
-    fn params(&self) -> anyhow::Result<IndexParams> {
-        if self.m < 2 || self.m > index::manifest::MAX_M || self.ef_construction < 1 || self.ef_search < 1 {
-            bail!("--m must be 2 to {} and --ef-construction, --ef-search ≥ 1", index::manifest::MAX_M);
-        }
-        Ok(IndexParams { max_nb_connection: self.m, ef_construction: self.ef_construction, ef_search: self.ef_search })
-    }
-}
-
-#[derive(Args)]
 pub struct BuildArgs {
     /// Corpus folder (Tang2018, OpenPose or video layout; detected).
     #[arg(long, required_unless_present = "dance", conflicts_with = "dance")]
@@ -69,7 +47,7 @@ pub struct BuildArgs {
     #[arg(long)]
     pub fragment_secs: Option<f64>,
     #[command(flatten)]
-    pub hnsw: HnswArgs,
+    pub hnsw: IndexParams,
     /// Write into an existing folder that holds other files (they are left in place).
     #[arg(long)]
     pub force: bool,
@@ -90,7 +68,7 @@ pub struct MergeArgs {
     #[arg(long)]
     pub out: PathBuf,
     #[command(flatten)]
-    pub hnsw: HnswArgs,
+    pub hnsw: IndexParams,
     /// Write into an existing folder that holds other files (they are left in place).
     #[arg(long)]
     pub force: bool,
@@ -125,7 +103,7 @@ pub fn run(c: IndexCommand) -> anyhow::Result<ExitCode> {
 }
 
 fn build(a: BuildArgs) -> anyhow::Result<ExitCode> {
-    let params = a.hnsw.params()?;
+    a.hnsw.validate().map_err(super::flag_error)?;
     index::build::check_output(&a.out, a.force).map_err(|e| force_hint(e.into()))?;
     let t0 = std::time::Instant::now();
     let (enc, card) = model::load(&a.model, &candle_core::Device::Cpu)?;
@@ -155,7 +133,7 @@ fn build(a: BuildArgs) -> anyhow::Result<ExitCode> {
     pb.set_message(format!("embedding the fragments of {} dances", c.dances.len()));
     let built = model::embed_corpus(&c, &enc, &card).map_err(anyhow::Error::from).and_then(|emb| {
         pb.set_message(format!("building the graph of {} fragments", emb.fragments.len()));
-        IndexBuilder { params, force: a.force }.build(&emb, &a.model, &a.out).map_err(|e| force_hint(e.into()))
+        IndexBuilder { params: a.hnsw, force: a.force }.build(&emb, &a.model, &a.out).map_err(|e| force_hint(e.into()))
     });
     pb.finish_and_clear();
     let m = built?;
@@ -184,9 +162,9 @@ fn info(a: InfoArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn merge(a: MergeArgs) -> anyhow::Result<ExitCode> {
-    let params = a.hnsw.params()?;
+    a.hnsw.validate().map_err(super::flag_error)?;
     index::build::check_output(&a.out, a.force).map_err(|e| force_hint(e.into()))?;
-    let m = index::merge(&a.inputs, &a.out, &params, a.force).map_err(|e| force_hint(e.into()))?;
+    let m = index::merge(&a.inputs, &a.out, &a.hnsw, a.force).map_err(|e| force_hint(e.into()))?;
     println!("{}: {} fragments from {} dances", a.out.display(), m.fragments, m.dances);
     Ok(ExitCode::SUCCESS)
 }

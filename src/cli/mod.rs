@@ -42,7 +42,7 @@ pub enum Command {
     Render(video::RenderArgs),
     /// Write a dance and its song as one self-contained web page: a lit 3-D figure on a floor (three.js), orbit camera, play/pause, time slider, a tick on each beat.
     #[command(after_help = "Example:\n  choreo dance --song song.mp3 --out dance.json\n  choreo view dance.json --song song.mp3 --out dance.html   # open dance.html in a browser\n  choreo view dance.json --song song.mp3 --beats song.beats --out dance.html\n\nA dance with a 3-D track (joints3d) shows the 3-D figure; a 2-D one stands in a vertical plane.\nOpen dance.html#t=12.5 to start paused at 12.5 s. three.js comes from vendor/three (tools/setup.sh).")]
-    View(view::ViewArgs),
+    View(choreo::render::ViewConfig),
     /// Train the audio and pose encoders (DanceIt's matching network) on a corpus.
     #[command(after_help = "Example:\n  choreo train --corpus ../shared/data/tang2018 --out models/encoders.safetensors --epochs 40 --seed 0 --report train.json")]
     Train(model::TrainArgs),
@@ -101,12 +101,18 @@ pub fn run() -> anyhow::Result<ExitCode> {
     }
 }
 
+/// A library setting error in the CLI's words: the setting's flag first.
+pub fn flag_error(e: choreo::units::SettingError) -> anyhow::Error {
+    let flag = match e.name {
+        "max_nb_connection" => "m",
+        name => name,
+    };
+    anyhow::anyhow!("--{} {}", flag.replace('_', "-"), e.reason)
+}
+
 /// Validates a working frame rate flag.
 pub fn check_fps(fps: f64) -> anyhow::Result<f64> {
-    if !(fps.is_finite() && fps > 0.0 && fps <= 240.0) {
-        anyhow::bail!("--fps must be in (0, 240], got {fps}");
-    }
-    Ok(fps)
+    choreo::units::check_fps("fps", fps).map_err(flag_error)
 }
 
 /// The library's warnings, one line each.
