@@ -7,7 +7,7 @@ use std::time::Instant;
 use anyhow::bail;
 use clap::Args;
 
-use choreo::align::{AlignConfig, BeatEvent, BeatWindow, OffBeat, OffBeatStops, SpatialSettings, TemporalConfig};
+use choreo::align::{AlignConfig, OffBeat, OffBeatStops, SpatialSettings, TemporalConfig};
 use choreo::audio::{self, BeatConfig};
 use choreo::choreograph::{SearchConfig, SelectConfig, Segmentation, Selection};
 use choreo::pipeline::{self, DanceConfig, DanceReport, Inputs};
@@ -23,18 +23,11 @@ use super::flag_error;
 pub struct AlignFlags {
     #[command(flatten)]
     pub spatial: SpatialSettings,
-    /// ωc: search window around each beat, frames, or 'beat' for the song's beat interval.
-    #[arg(long, default_value = "beat")]
-    pub wc: BeatWindow,
-    /// Which motion event goes onto each beat.
-    #[arg(long, value_enum, default_value = "stop")]
-    pub beat_event: BeatEvent,
+    #[command(flatten)]
+    pub temporal: TemporalConfig,
     /// Spatial smoothing only: no re-timing onto the beats.
     #[arg(long)]
     pub no_temporal: bool,
-    /// Largest speed-up or slow-down of the re-timing (1.5 measured best of 1.25–3, tools/bench/dance.sh).
-    #[arg(long, default_value_t = TemporalConfig::default().max_stretch)]
-    pub max_stretch: f64,
     /// What happens to the fragments' stops that fall between beats (smooth: measured in
     /// tools/bench/dance.sh).
     #[arg(long, value_enum, default_value = "smooth")]
@@ -49,13 +42,7 @@ impl AlignFlags {
     pub fn config(&self) -> anyhow::Result<AlignConfig> {
         let c = AlignConfig {
             spatial: self.spatial,
-            temporal: (!self.no_temporal).then_some(TemporalConfig {
-                wc: self.wc,
-                event: self.beat_event,
-                max_stretch: self.max_stretch,
-                off_beat: OffBeat::new(self.off_beat_stops, self.pulse),
-                ..TemporalConfig::default()
-            }),
+            temporal: (!self.no_temporal).then_some(TemporalConfig { off_beat: OffBeat::new(self.off_beat_stops, self.pulse), ..self.temporal }),
         };
         c.validate().map_err(flag_error)?;
         Ok(c)

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context};
 use clap::Args;
 
-use choreo::audio::{self, BeatConfig, BeatMethod, MfccConfig};
+use choreo::audio::{self, BeatConfig, MfccConfig};
 use choreo::pose::openpose::OpenPoseLayout;
 use choreo::pose::{format, normalize, openpose, tang2018};
 use choreo::render::{draw_all, draw_frame, Canvas};
@@ -19,15 +19,13 @@ pub struct BeatsArgs {
     /// Print JSON {"bpm": .., "beats": [..], "tempo": [[time, bpm], ..]} instead of one time per line.
     #[arg(long)]
     pub json: bool,
-    /// Tracker: `beatnet` (BeatNet network + DBN, default), `dp` (offline dynamic programming) or
-    /// `aubio:ONSET` (e.g. aubio:specflux).
-    #[arg(long, default_value = "beatnet")]
-    pub method: BeatMethod,
+    #[command(flatten)]
+    pub beats: BeatConfig,
 }
 
 pub fn beats(a: BeatsArgs) -> anyhow::Result<ExitCode> {
     let song = audio::decode(&a.song)?;
-    let b = audio::detect_beats(&song, &BeatConfig::with_method(a.method))?;
+    let b = audio::detect_beats(&song, &a.beats)?;
     super::warn(&b.warnings);
     if b.beats.is_empty() {
         eprintln!("choreo: warning: {}: no beats found (silent or arrhythmic audio)", a.song.display());
