@@ -456,3 +456,12 @@ pub fn finish(
         None => Ok((raw.clone(), raw, None)),
     }
 }
+
+/// What `choreo doctor` prints, and whether everything was found: ffmpeg and ONNX Runtime
+/// ([`crate::runtime::doctor`]) and the beat model.
+pub fn doctor() -> (String, bool) {
+    let (mut text, ok) = crate::runtime::doctor();
+    let beat = audio::beatnet::BeatNet::check(&audio::beatnet::default_model());
+    text.push_str(&format!("\nbeat model: {}", beat.as_ref().unwrap_or_else(|e| e)));
+    (text, ok && beat.is_ok())
+}

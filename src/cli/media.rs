@@ -125,15 +125,7 @@ pub fn poses(a: PosesArgs) -> anyhow::Result<ExitCode> {
         bail!("give one of --openpose-dir, --tang2018, --poses, --video, --bvh");
     };
     let input = [&a.input.openpose_dir, &a.input.tang2018, &a.input.poses, &a.input.video, &a.input.bvh].into_iter().flatten().next().cloned().unwrap_or_default();
-    let as_dir = a.out.to_string_lossy().ends_with('/') || a.out.is_dir();
-    if as_dir {
-        let stem = a.out.file_name().map(|s| s.to_string_lossy().to_string()).unwrap_or_else(|| "choreo".into());
-        openpose::write_dir(&seq, &a.out, &stem, a.layout)?;
-    } else if a.out.extension().is_some_and(|x| x.eq_ignore_ascii_case("bvh")) {
-        choreo::pose::bvh::write_sequence(&seq, &input, &a.out)?;
-    } else {
-        format::write(&seq, &a.out)?;
-    }
+    format::write_any(&seq, &a.out, a.layout, &input)?;
     eprintln!("{}: {} frames at {} fps", a.out.display(), seq.len(), seq.fps);
     Ok(ExitCode::SUCCESS)
 }

@@ -149,14 +149,7 @@ pub fn load_corpus(root: &std::path::Path, cfg: &choreo::corpus::CorpusConfig) -
 }
 
 fn doctor() -> anyhow::Result<ExitCode> {
-    let (text, mut ok) = choreo::runtime::doctor();
+    let (text, ok) = choreo::pipeline::doctor();
     println!("{text}");
-    match choreo::audio::beatnet::BeatNet::check(&choreo::audio::beatnet::default_model()) {
-        Ok(s) => println!("beat model: {s}"),
-        Err(e) => {
-            ok = false;
-            println!("beat model: {e}");
-        }
-    }
     Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
