@@ -95,7 +95,7 @@ pub fn run(c: CorpusCommand) -> anyhow::Result<ExitCode> {
 fn stats(a: StatsArgs) -> anyhow::Result<ExitCode> {
     let fps = super::check_fps(a.fps)?;
     a.fragments.validate().map_err(super::flag_error)?;
-    let (c, failed) = super::load_corpus(&a.corpus, &CorpusConfig { fps, ..CorpusConfig::default() })?;
+    let (c, failed) = super::load_corpus(Some(&a.corpus), &[], &CorpusConfig { fps, ..CorpusConfig::default() })?;
     let s = corpus::stats(&c, &a.fragments);
     println!("{}", if a.json { serde_json::to_string_pretty(&s)? } else { s.to_string() });
     if failed > 0 {

@@ -23,7 +23,7 @@ pub fn run(a: EvalArgs) -> anyhow::Result<ExitCode> {
     cfg.validate().map_err(super::flag_error)?;
     let e = match (&cfg.corpus, &cfg.song) {
         (Some(root), _) => {
-            let (c, _) = super::load_corpus(root, &CorpusConfig::default())?;
+            let (c, _) = super::load_corpus(Some(root), &[], &CorpusConfig::default())?;
             pipeline::evaluate_corpus(&c, cfg.jump_px, cfg.against.as_deref())?
         }
         (None, Some(song)) => pipeline::evaluate_files(&cfg.poses, song, cfg.beats.as_deref(), cfg.offset, cfg.jump_px, cfg.against.as_deref())?,

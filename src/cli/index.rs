@@ -113,20 +113,7 @@ fn build(a: BuildArgs) -> anyhow::Result<ExitCode> {
         }
     }
     let cfg = CorpusConfig { cached_only: a.from_cache, ..a.video.config(card.fps) };
-    let n = match &a.corpus {
-        Some(root) => choreo::corpus::scan(root)?.1.len(),
-        None => a.dance.len(),
-    };
-    let pb = super::bar(n as u64, "loading dances");
-    let loaded = match &a.corpus {
-        Some(root) => choreo::corpus::load_with_progress(root, &cfg, &|| pb.inc(1)),
-        None => choreo::corpus::load_list(&a.dance, &cfg, &|| pb.inc(1)),
-    };
-    pb.finish_and_clear();
-    let (c, failed) = loaded?;
-    for e in &failed {
-        eprintln!("choreo: warning: skipped: {e}");
-    }
+    let (c, _) = super::load_corpus(a.corpus.as_deref(), &a.dance, &cfg)?;
     // A spinner, cleared on success and failure alike: an error is the only line left.
     let pb = indicatif::ProgressBar::new_spinner();
     pb.enable_steady_tick(std::time::Duration::from_millis(200));

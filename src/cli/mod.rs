@@ -137,11 +137,14 @@ pub fn bar(len: u64, what: &str) -> indicatif::ProgressBar {
     pb
 }
 
-/// A corpus with a progress bar; the dances that failed are warned about and counted.
-pub fn load_corpus(root: &std::path::Path, cfg: &choreo::corpus::CorpusConfig) -> anyhow::Result<(choreo::corpus::Corpus, usize)> {
-    let (_, dirs) = choreo::corpus::scan(root)?;
-    let pb = bar(dirs.len() as u64, "loading dances");
-    let loaded = choreo::corpus::load_with_progress(root, cfg, &|| pb.inc(1));
+/// A corpus folder, or else the dance folders or videos of `list`, with a progress bar; the
+/// dances that failed are warned about and counted.
+pub fn load_corpus(root: Option<&std::path::Path>, list: &[std::path::PathBuf], cfg: &choreo::corpus::CorpusConfig) -> anyhow::Result<(choreo::corpus::Corpus, usize)> {
+    let pb = bar(root.map(choreo::corpus::scan).transpose()?.map_or(list.len(), |(_, dirs)| dirs.len()) as u64, "loading dances");
+    let loaded = match root {
+        Some(root) => choreo::corpus::load_with_progress(root, cfg, &|| pb.inc(1)),
+        None => choreo::corpus::load_list(list, cfg, &|| pb.inc(1)),
+    };
     pb.finish_and_clear();
     let (c, failed) = loaded?;
     warn(&failed.iter().map(|e| format!("skipped: {e}")).collect::<Vec<_>>());

@@ -32,7 +32,7 @@ pub fn train(a: TrainArgs) -> anyhow::Result<ExitCode> {
     let fps = super::check_fps(a.fps)?;
     let cfg = a.train;
     cfg.validate().map_err(|e| anyhow::anyhow!("--{}", e.to_string().replace('_', "-")))?;
-    let (c, _) = super::load_corpus(&a.corpus, &CorpusConfig { fps, ..CorpusConfig::default() })?;
+    let (c, _) = super::load_corpus(Some(&a.corpus), &[], &CorpusConfig { fps, ..CorpusConfig::default() })?;
     // Refuse an output that cannot be written (a folder, /dev/full) before training, not after.
     for p in [Some(a.out.clone()), Some(model::store::sidecar(&a.out)), a.report.clone()].iter().flatten() {
         choreo::io::prepare_output(p)?;
