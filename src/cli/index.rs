@@ -3,7 +3,6 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::bail;
 use clap::{Args, Subcommand};
 
 use choreo::corpus::CorpusConfig;
@@ -108,9 +107,7 @@ fn build(a: BuildArgs) -> anyhow::Result<ExitCode> {
     let t0 = std::time::Instant::now();
     let (enc, card) = model::load(&a.model, &candle_core::Device::Cpu)?;
     if let Some(fs) = a.fragment_secs {
-        if (fs - card.fragment_secs).abs() > 1e-9 {
-            bail!("--fragment-secs {fs}: the encoder {} was trained on {} s fragments; train one for {fs} s first", a.model.display(), card.fragment_secs);
-        }
+        card.check_fragment_secs(fs, &a.model).map_err(super::flag_error)?;
     }
     let cfg = CorpusConfig { cached_only: a.from_cache, ..a.video.config(card.fps) };
     let (c, _) = super::load_corpus(a.corpus.as_deref(), &a.dance, &cfg)?;

@@ -9,7 +9,7 @@ use clap::Args;
 use choreo::audio::{self, BeatConfig, MfccConfig};
 use choreo::pose::openpose::OpenPoseLayout;
 use choreo::pose::{format, normalize, openpose, tang2018};
-use choreo::render::{draw_all, draw_frame, Canvas};
+use choreo::render::{draw_file, DrawConfig};
 use choreo::units::DEFAULT_FPS;
 
 #[derive(Args)]
@@ -130,43 +130,8 @@ pub fn poses(a: PosesArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-#[derive(Args)]
-pub struct DrawArgs {
-    /// A choreo pose file.
-    #[arg(long)]
-    pub poses: PathBuf,
-    /// Frame index.
-    #[arg(long, default_value_t = 0)]
-    pub frame: usize,
-    /// Every frame, into one T×S×S×3 uint8 .npy (the pose maps the learned renderer is trained on).
-    #[arg(long, conflicts_with = "frame")]
-    pub all: bool,
-    /// Output PNG (.npy with --all).
-    #[arg(long)]
-    pub out: PathBuf,
-    /// Width and height of the picture in pixels.
-    #[arg(long, default_value_t = 512)]
-    pub size: u32,
-}
-
-pub fn draw(a: DrawArgs) -> anyhow::Result<ExitCode> {
-    let seq = format::read(&a.poses)?;
-    if a.all {
-        if a.size == 0 || a.size > 4096 {
-            bail!("--size must be in 1..=4096");
-        }
-        let s = a.size as usize;
-        choreo::io::write_atomic(&a.out, &choreo::io::npy_u8(&draw_all(&seq, a.size), &[seq.len(), s, s, 3]))?;
-        return Ok(ExitCode::SUCCESS);
-    }
-    let Some(frame) = seq.frames.get(a.frame) else {
-        bail!("{}: frame {} out of range (the file has {} frames)", a.poses.display(), a.frame, seq.len());
-    };
-    if a.size == 0 || a.size > 8192 {
-        bail!("--size must be in 1..=8192");
-    }
-    let mut c = Canvas::black(a.size, a.size);
-    draw_frame(frame, seq.width, seq.height, &mut c);
-    choreo::io::write_png_rgb(&a.out, c.width, c.height, &c.rgb)?;
+pub fn draw(cfg: DrawConfig) -> anyhow::Result<ExitCode> {
+    cfg.validate().map_err(super::flag_error)?;
+    draw_file(&cfg)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -36,7 +36,7 @@ pub enum Command {
     Poses(media::PosesArgs),
     /// Draw one frame of a pose file as an OpenPose-style limb map (PNG), or every frame into a .npy.
     #[command(after_help = "Example:\n  choreo draw --poses w1.json --frame 0 --out w1_0.png\n  choreo draw --poses w1.json --all --size 256 --out w1_maps.npy")]
-    Draw(media::DrawArgs),
+    Draw(choreo::render::DrawConfig),
     /// Render a pose file as an mp4 (OpenPose-style limb map, or the target person through a learned ONNX generator; H.264) with the song (AAC), as long as the poses.
     #[command(after_help = "Example:\n  choreo render --poses dance.json --song song.mp3 --out dance.mp4\n  choreo render --poses dance.json --song song.ogg --start 12.5 --size 720 --out dance.mp4\n  choreo render --poses dance.json --song song.mp3 --out dance.mp4 --renderer onnx --generator models/anna.onnx --face models/anna_face.onnx --device auto --batch 8")]
     Render(video::RenderArgs),
