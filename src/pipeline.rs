@@ -279,6 +279,56 @@ pub fn real_reference(root: &Path) -> crate::Result<(RealReference, Vec<String>)
     Ok((RealReference::of(&c)?, failed.iter().map(|e| format!("skipped: {e}")).collect()))
 }
 
+/// What `choreo eval` scores: pose files against their song, or every dance of a corpus against
+/// its own song; with the `cli` feature, also its flags (the doc comments are their help).
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "cli", derive(clap::Args))]
+pub struct EvalConfig {
+    /// Pose files to score (several: their realism and diversity with --against).
+    #[cfg_attr(feature = "cli", arg(long, num_args = 1.., conflicts_with = "corpus"))]
+    pub poses: Vec<PathBuf>,
+    /// The song the poses dance to (required with --poses).
+    #[cfg_attr(feature = "cli", arg(long))]
+    pub song: Option<PathBuf>,
+    /// The song's beats from a file (one time in seconds per line, or `choreo beats --json`
+    /// output) instead of the beat tracker: e.g. the true beats, to score against them.
+    #[cfg_attr(feature = "cli", arg(long, conflicts_with = "corpus"))]
+    pub beats: Option<PathBuf>,
+    /// Song time (seconds) of pose frame 0.
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = 0.0))]
+    pub offset: f64,
+    /// Score every dance of a corpus against its own song instead.
+    #[cfg_attr(feature = "cli", arg(long))]
+    pub corpus: Option<PathBuf>,
+    /// Real dances to measure realism against (FID_k, FID_g, Div_k, Div_g; the corpus's training
+    /// dances are the reference, its test dances against them the floor).
+    #[cfg_attr(feature = "cli", arg(long))]
+    pub against: Option<PathBuf>,
+    /// Discontinuity threshold, pixels (default: 10 % of each dance's nose-to-feet height, the
+    /// 99th percentile of real single-joint moves per frame; DanceIt used 10 px).
+    #[cfg_attr(feature = "cli", arg(long))]
+    pub jump_px: Option<f32>,
+}
+
+impl EvalConfig {
+    /// Checks every setting and that there is something to score; the error names the setting.
+    pub fn validate(&self) -> Result<(), crate::units::SettingError> {
+        use crate::units::SettingError;
+        if let Some(j) = self.jump_px {
+            if !(j.is_finite() && j > 0.0) {
+                return Err(SettingError::new("jump_px", format!("must be positive, got {j}")));
+            }
+        }
+        if self.corpus.is_none() && self.poses.is_empty() {
+            return Err(SettingError::new("poses", "or corpus: give pose files and their song, or a corpus"));
+        }
+        if self.corpus.is_none() && self.song.is_none() {
+            return Err(SettingError::new("song", "is needed with pose files"));
+        }
+        Ok(())
+    }
+}
+
 /// Pose files scored against one song (its beats from `beats_file`, or tracked); `offset` is the
 /// song time of pose frame 0; `jump_px` the discontinuity threshold (default: each dance's);
 /// with `against` (a corpus), their realism beside the real floor.
@@ -432,4 +482,13 @@ pub fn finish(
         }
         None => Ok((raw.clone(), raw, None)),
     }
+}
+
+/// What `choreo doctor` prints, and whether everything was found: ffmpeg and ONNX Runtime
+/// ([`crate::runtime::doctor`]) and the beat model.
+pub fn doctor() -> (String, bool) {
+    let (mut text, ok) = crate::runtime::doctor();
+    let beat = audio::beatnet::BeatNet::check(&audio::beatnet::default_model());
+    text.push_str(&format!("\nbeat model: {}", beat.as_ref().unwrap_or_else(|e| e)));
+    (text, ok && beat.is_ok())
 }

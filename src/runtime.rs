@@ -81,7 +81,8 @@ pub struct OrtError {
 }
 
 /// Which hardware runs the model.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum Device {
     /// CUDA when the `cuda` feature is built in and a GPU answers, else CPU.
     #[default]

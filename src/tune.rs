@@ -11,21 +11,43 @@ use crate::align::{self, AlignConfig, AlignError, BeatEvent, BeatWindow, OffBeat
 use crate::eval::{self, plot, Metrics};
 use crate::pose::Sequence;
 
-/// The values to try on each axis; the grid is their product (a pulse only with smoothing).
+/// The values to try on each axis; the grid is their product (a pulse only with smoothing). With
+/// the `cli` feature, also `choreo tune`'s flags (the doc comments are their help).
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "cli", derive(clap::Args))]
 pub struct Grid {
-    pub smoothing: Vec<Smoothing>,
+    /// ωa values to try.
+    #[cfg_attr(feature = "cli", arg(long, value_delimiter = ',', default_value = "4,8,16"))]
     pub wa: Vec<usize>,
+    /// ωb values to try.
+    #[cfg_attr(feature = "cli", arg(long, value_delimiter = ',', default_value = "16,24,48"))]
     pub wb: Vec<usize>,
+    /// ωc values to try ('beat' or frames).
+    #[cfg_attr(feature = "cli", arg(long, value_delimiter = ',', default_value = "beat"))]
     pub wc: Vec<BeatWindow>,
-    /// Empty: the automatic threshold only.
+    /// Jump thresholds to try, pixels (default: the automatic one).
+    // Empty: the automatic threshold only.
+    #[cfg_attr(feature = "cli", arg(long, value_delimiter = ','))]
     pub jump_px: Vec<f32>,
+    /// Period thresholds to try, pixels.
+    #[cfg_attr(feature = "cli", arg(long, value_delimiter = ',', default_value = "5"))]
     pub period_th: Vec<f32>,
+    /// Beat events to try.
+    #[cfg_attr(feature = "cli", arg(long = "beat-event", value_name = "BEAT_EVENT", value_delimiter = ',', value_enum, default_value = "stop"))]
     pub event: Vec<BeatEvent>,
-    /// Off-beat handlings; `Smooth` takes each pulse of `pulse`.
-    pub off_beat: Vec<OffBeatStops>,
-    pub pulse: Vec<f64>,
+    /// Spatial smoothings to try.
+    #[cfg_attr(feature = "cli", arg(long = "spatial", value_name = "SPATIAL", value_delimiter = ',', value_enum, default_value = "tsd"))]
+    pub smoothing: Vec<Smoothing>,
+    /// Largest re-timing stretch.
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = TemporalConfig::default().max_stretch))]
     pub max_stretch: f64,
+    /// Off-beat stop handlings to try (smooth, keep).
+    // `Smooth` takes each pulse of `pulse`.
+    #[cfg_attr(feature = "cli", arg(long = "off-beat-stops", value_name = "OFF_BEAT_STOPS", value_delimiter = ',', value_enum, default_value = "smooth"))]
+    pub off_beat: Vec<OffBeatStops>,
+    /// Pulses to try (swell between stops when smoothing them).
+    #[cfg_attr(feature = "cli", arg(long, value_delimiter = ',', default_value = "0.3"))]
+    pub pulse: Vec<f64>,
 }
 
 /// A grid setting that does not validate: the setting's index in the grid and why.

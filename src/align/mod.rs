@@ -23,26 +23,30 @@ use crate::pose::Sequence;
 /// 10 px at 512² flags 20 % of real frames on this corpus; this flags 1 %.
 pub const JUMP_BODY_FRACTION: f32 = 0.10;
 
-/// A setting out of range: `name` is the setting (`wa`, `pulse`, ...), `reason` says why. The
-/// message names the setting, not a command-line flag; the CLI maps one to the other.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{name} {reason}")]
-pub struct AlignError {
-    pub name: &'static str,
-    pub reason: String,
-}
+/// A setting out of range (the alignment's name for the crate's [`SettingError`]).
+pub use crate::units::SettingError as AlignError;
 
-/// The spatial pass's settings (DanceIt Algorithm 1).
+/// The spatial pass's settings (DanceIt Algorithm 1); with the `cli` feature, also the spatial
+/// flags of `dance` and `align` (the doc comments are their help).
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "cli", derive(clap::Args))]
 pub struct SpatialSettings {
+    /// Spatial smoothing of discontinuous frames.
+    #[cfg_attr(feature = "cli", arg(long = "spatial", value_name = "SPATIAL", value_enum, default_value_t = SpatialSettings::default().smoothing))]
     pub smoothing: Smoothing,
-    /// ωa: abnormal window length and reference step, frames.
+    /// ωa: abnormal window and reference step, frames.
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = SpatialSettings::default().wa))]
     pub wa: usize,
-    /// ωb: reference frames before the window.
+    /// ωb: reference frames before the window (≥ ωa).
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = SpatialSettings::default().wb))]
     pub wb: usize,
-    /// Discontinuity threshold, pixels; None: `JUMP_BODY_FRACTION` × the sequence's body height.
+    /// Discontinuity threshold in pixels [default: 10 % of the dance's nose-to-feet height, the 99th
+    /// percentile of real single-joint moves per frame; DanceIt's 10 px flags 20 % of real frames].
+    // None: `JUMP_BODY_FRACTION` × the sequence's body height.
+    #[cfg_attr(feature = "cli", arg(long))]
     pub jump_px: Option<f32>,
     /// Volatility threshold of the periodic term, pixels.
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = SpatialSettings::default().period_th))]
     pub period_th: f32,
 }
 

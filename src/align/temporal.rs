@@ -20,7 +20,8 @@
 use crate::pose::motion::{self, sample};
 use crate::pose::Frame;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum BeatEvent {
     /// A local maximum of the motion speed (DanceIt's largest pose change).
@@ -68,7 +69,8 @@ pub enum OffBeat {
 }
 
 /// The kind of [`OffBeat`] without its pulse (a setting value: a pulse comes with `Smooth`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum OffBeatStops {
     /// Re-time through the fragments' stops that fall between beats (within the largest stretch).
     Smooth,
@@ -101,15 +103,27 @@ impl OffBeat {
     }
 }
 
+/// The temporal pass's settings; with the `cli` feature, also the temporal flags of `dance` and
+/// `align` (the doc comments are their help; `off_beat` is two flags there, `--off-beat-stops`
+/// and `--pulse`).
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "cli", derive(clap::Args))]
 pub struct TemporalConfig {
+    /// ωc: search window around each beat, frames, or 'beat' for the song's beat interval.
+    #[cfg_attr(feature = "cli", arg(long, default_value = "beat"))]
     pub wc: BeatWindow,
+    /// Which motion event goes onto each beat.
+    #[cfg_attr(feature = "cli", arg(long = "beat-event", value_name = "BEAT_EVENT", value_enum, default_value_t = TemporalConfig::default().event))]
     pub event: BeatEvent,
-    /// Largest speed-up or slow-down the time map may apply (≥ 1).
+    /// Largest speed-up or slow-down of the re-timing (1.5 measured best of 1.25–3, tools/bench/dance.sh).
+    // Of the time map (≥ 1).
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = TemporalConfig::default().max_stretch))]
     pub max_stretch: f64,
+    #[cfg_attr(feature = "cli", arg(skip = TemporalConfig::DEFAULT_OFF_BEAT))]
     pub off_beat: OffBeat,
-    /// Above this tempo (beats per minute, from the median beat interval) the dance takes every
-    /// other beat (half time); `f64::INFINITY`: never.
+    // Above this tempo (beats per minute, from the median beat interval) the dance takes every
+    // other beat (half time); `f64::INFINITY`: never.
+    #[cfg_attr(feature = "cli", arg(skip = TemporalConfig::default().half_time_above_bpm))]
     pub half_time_above_bpm: f64,
 }
 

@@ -113,7 +113,8 @@ pub enum BeatMethod {
 }
 
 /// The onset functions aubio's tracker accepts (aubio's names, lower case).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum AubioOnset {
     Specflux,
     Hfc,
@@ -215,12 +216,20 @@ impl fmt::Display for BeatMethod {
     }
 }
 
+/// How beats are tracked; with the `cli` feature, also `choreo beats`' `--method` (the doc comment
+/// is its help).
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "cli", derive(clap::Args))]
 pub struct BeatConfig {
+    /// Tracker: `beatnet` (BeatNet network + DBN, default), `dp` (offline dynamic programming) or
+    /// `aubio:ONSET` (e.g. aubio:specflux).
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = BeatConfig::default().method))]
     pub method: BeatMethod,
-    /// BeatNet's ONNX file; `None`: [`beatnet::default_model`].
+    // BeatNet's ONNX file; `None`: [`beatnet::default_model`].
+    #[cfg_attr(feature = "cli", arg(skip))]
     pub model: Option<PathBuf>,
-    /// The DBN decoder's settings (BeatNet only).
+    // The DBN decoder's settings (BeatNet only).
+    #[cfg_attr(feature = "cli", arg(skip = DbnConfig::default()))]
     pub dbn: DbnConfig,
 }
 

@@ -12,7 +12,8 @@ use crate::audio::{Audio, MfccConfig};
 use crate::index::{Hit, Index};
 use crate::model::{data, Encoders, ModelCard};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum Segmentation {
     /// Consecutive clips of the fragment length from the song's start (DanceIt).

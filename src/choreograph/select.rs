@@ -29,7 +29,8 @@ use crate::pose::{Frame, NUM_JOINTS};
 /// sources, with mean audio–pose distance 0.9487 against 0.9494 at 0, and no more visible seams.
 pub const DEFAULT_TEMPERATURE: f32 = 0.05;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum Selection {
     /// Viterbi over the top-k lists: audio distance + transition + reuse + rhythm.
@@ -40,18 +41,47 @@ pub enum Selection {
     Random,
 }
 
+/// How one fragment per clip is chosen; with the `cli` feature, also the selection flags of
+/// `dance` and `tune` (the doc comments are their help).
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "cli", derive(clap::Args))]
 pub struct SelectConfig {
+    /// How one fragment per clip is chosen.
+    #[cfg_attr(feature = "cli", arg(long = "select", value_name = "SELECT", value_enum, default_value_t = SelectConfig::default().selection))]
     pub selection: Selection,
-    /// λ: weight of the transition cost.
+    /// λ: weight of the transition cost (pose distance at the seam, body heights).
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = SelectConfig::default().transition_weight))]
     pub transition_weight: f32,
-    /// ρ: cost of each earlier use of the same fragment.
+    /// ρ: cost of reusing a fragment, per earlier use.
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = SelectConfig::default().reuse_penalty))]
     pub reuse_penalty: f32,
-    /// Gumbel noise on the audio distances (0: the single best dance).
-    pub temperature: f32,
-    pub seed: u64,
-    /// β: weight of the rhythm mismatch (|stops − beats| / beats of the segment).
+    /// β: weight of the rhythm mismatch (fragment's stops against the clip's beats).
+    // |stops − beats| / beats of the segment.
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = SelectConfig::default().rhythm_weight))]
     pub rhythm_weight: f32,
+    /// Noise on the audio distances: each --seed gives another near-best dance (0: the single
+    /// best dance, the same for every seed; the default was measured by tools/bench/temperature.py).
+    // Gumbel noise.
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = SelectConfig::default().temperature))]
+    pub temperature: f32,
+    // The CLI's --seed is optional (it refuses one that has no effect), so it sets this itself.
+    #[cfg_attr(feature = "cli", arg(skip))]
+    pub seed: u64,
+}
+
+impl SelectConfig {
+    /// Checks every setting; the error names the setting.
+    pub fn validate(&self) -> Result<(), crate::units::SettingError> {
+        if !(self.temperature.is_finite() && self.temperature >= 0.0) {
+            return Err(crate::units::SettingError::new("temperature", format!("must be ≥ 0, got {}", self.temperature)));
+        }
+        for (name, w) in [("transition_weight", self.transition_weight), ("reuse_penalty", self.reuse_penalty), ("rhythm_weight", self.rhythm_weight)] {
+            if !(w.is_finite() && w >= 0.0) {
+                return Err(crate::units::SettingError::new(name, format!("must be ≥ 0, got {w}")));
+            }
+        }
+        Ok(())
+    }
 }
 
 impl Default for SelectConfig {

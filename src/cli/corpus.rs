@@ -77,9 +77,8 @@ pub struct StatsArgs {
     /// Working frame rate every dance is resampled to.
     #[arg(long, default_value_t = DEFAULT_FPS)]
     pub fps: f64,
-    /// Fragment length in seconds.
-    #[arg(long, default_value_t = 1.0)]
-    pub fragment_secs: f64,
+    #[command(flatten)]
+    pub fragments: FragmentConfig,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -95,11 +94,9 @@ pub fn run(c: CorpusCommand) -> anyhow::Result<ExitCode> {
 
 fn stats(a: StatsArgs) -> anyhow::Result<ExitCode> {
     let fps = super::check_fps(a.fps)?;
-    if !(a.fragment_secs.is_finite() && a.fragment_secs > 0.0) {
-        anyhow::bail!("--fragment-secs must be positive, got {}", a.fragment_secs);
-    }
-    let (c, failed) = super::load_corpus(&a.corpus, &CorpusConfig { fps, ..CorpusConfig::default() })?;
-    let s = corpus::stats(&c, &FragmentConfig { fragment_secs: a.fragment_secs });
+    a.fragments.validate().map_err(super::flag_error)?;
+    let (c, failed) = super::load_corpus(Some(&a.corpus), &[], &CorpusConfig { fps, ..CorpusConfig::default() })?;
+    let s = corpus::stats(&c, &a.fragments);
     println!("{}", if a.json { serde_json::to_string_pretty(&s)? } else { s.to_string() });
     if failed > 0 {
         // The figures cover the dances that loaded; the exit code says some did not, on one line.

@@ -7,44 +7,27 @@ use std::time::Instant;
 use anyhow::bail;
 use clap::Args;
 
-use choreo::align::{AlignConfig, AlignError, BeatEvent, BeatWindow, OffBeat, OffBeatStops, Smoothing, SpatialSettings, TemporalConfig};
+use choreo::align::{AlignConfig, OffBeat, OffBeatStops, SpatialSettings, TemporalConfig};
 use choreo::audio::{self, BeatConfig};
 use choreo::choreograph::{SearchConfig, SelectConfig, Segmentation, Selection};
 use choreo::pipeline::{self, DanceConfig, DanceReport, Inputs};
 use choreo::pose::Sequence;
 use choreo::tune;
 
-/// The alignment flags shared by `dance` and `align`.
+use super::flag_error;
+
+/// The alignment flags shared by `dance` and `align`: the spatial settings, and the temporal
+/// ones flat (`--no-temporal` is `AlignConfig::temporal: None`, `--off-beat-stops` and `--pulse`
+/// make one `OffBeat`).
 #[derive(Args, Clone, Debug)]
 pub struct AlignFlags {
-    /// Spatial smoothing of discontinuous frames.
-    #[arg(long, value_enum, default_value = "tsd")]
-    pub spatial: Smoothing,
-    /// ωa: abnormal window and reference step, frames.
-    #[arg(long, default_value_t = 8)]
-    pub wa: usize,
-    /// ωb: reference frames before the window (≥ ωa).
-    #[arg(long, default_value_t = 24)]
-    pub wb: usize,
-    /// ωc: search window around each beat, frames, or 'beat' for the song's beat interval.
-    #[arg(long, default_value = "beat")]
-    pub wc: BeatWindow,
-    /// Discontinuity threshold in pixels [default: 10 % of the dance's nose-to-feet height, the 99th
-    /// percentile of real single-joint moves per frame; DanceIt's 10 px flags 20 % of real frames].
-    #[arg(long)]
-    pub jump_px: Option<f32>,
-    /// Volatility threshold of the periodic term, pixels.
-    #[arg(long, default_value_t = 5.0)]
-    pub period_th: f32,
-    /// Which motion event goes onto each beat.
-    #[arg(long, value_enum, default_value = "stop")]
-    pub beat_event: BeatEvent,
+    #[command(flatten)]
+    pub spatial: SpatialSettings,
+    #[command(flatten)]
+    pub temporal: TemporalConfig,
     /// Spatial smoothing only: no re-timing onto the beats.
     #[arg(long)]
     pub no_temporal: bool,
-    /// Largest speed-up or slow-down of the re-timing (1.5 measured best of 1.25–3, tools/bench/dance.sh).
-    #[arg(long, default_value_t = TemporalConfig::default().max_stretch)]
-    pub max_stretch: f64,
     /// What happens to the fragments' stops that fall between beats (smooth: measured in
     /// tools/bench/dance.sh).
     #[arg(long, value_enum, default_value = "smooth")]
@@ -55,31 +38,20 @@ pub struct AlignFlags {
     pub pulse: f64,
 }
 
-/// A library setting error in the CLI's words: the setting's flag first.
-pub fn flag_error(e: AlignError) -> anyhow::Error {
-    anyhow::anyhow!("--{} {}", e.name.replace('_', "-"), e.reason)
-}
-
 impl AlignFlags {
     pub fn config(&self) -> anyhow::Result<AlignConfig> {
         let c = AlignConfig {
-            spatial: SpatialSettings { smoothing: self.spatial, wa: self.wa, wb: self.wb, jump_px: self.jump_px, period_th: self.period_th },
-            temporal: (!self.no_temporal).then_some(TemporalConfig {
-                wc: self.wc,
-                event: self.beat_event,
-                max_stretch: self.max_stretch,
-                off_beat: OffBeat::new(self.off_beat_stops, self.pulse),
-                ..TemporalConfig::default()
-            }),
+            spatial: self.spatial,
+            temporal: (!self.no_temporal).then_some(TemporalConfig { off_beat: OffBeat::new(self.off_beat_stops, self.pulse), ..self.temporal }),
         };
         c.validate().map_err(flag_error)?;
         Ok(c)
     }
 }
 
-/// Where the dance comes from: index, model and the choice of fragments.
+/// The song and its beats (shared by `dance`, `align` and `tune`).
 #[derive(Args, Clone, Debug)]
-pub struct SourceFlags {
+pub struct SongFlags {
     /// The song (wav, mp3, ogg, flac; others through ffmpeg).
     #[arg(long)]
     pub song: PathBuf,
@@ -87,6 +59,13 @@ pub struct SourceFlags {
     /// output) instead of the beat tracker.
     #[arg(long)]
     pub beats: Option<PathBuf>,
+}
+
+/// Where the dance comes from: index, model and the choice of fragments.
+#[derive(Args, Clone, Debug)]
+pub struct SourceFlags {
+    #[command(flatten)]
+    pub song: SongFlags,
     /// Index folder built by `choreo index build`.
     #[arg(long, default_value = "index/default")]
     pub index: PathBuf,
@@ -102,25 +81,11 @@ pub struct SourceFlags {
     /// Exact (brute-force) search instead of HNSW.
     #[arg(long)]
     pub exact: bool,
-    /// How one fragment per clip is chosen.
-    #[arg(long, value_enum, default_value = "viterbi")]
-    pub select: Selection,
     /// How the song is cut into clips.
     #[arg(long, value_enum, default_value = "fixed")]
     pub segment: Segmentation,
-    /// λ: weight of the transition cost (pose distance at the seam, body heights).
-    #[arg(long, default_value_t = SelectConfig::default().transition_weight)]
-    pub transition_weight: f32,
-    /// ρ: cost of reusing a fragment, per earlier use.
-    #[arg(long, default_value_t = SelectConfig::default().reuse_penalty)]
-    pub reuse_penalty: f32,
-    /// β: weight of the rhythm mismatch (fragment's stops against the clip's beats).
-    #[arg(long, default_value_t = SelectConfig::default().rhythm_weight)]
-    pub rhythm_weight: f32,
-    /// Noise on the audio distances: each --seed gives another near-best dance (0: the single
-    /// best dance, the same for every seed; the default was measured by tools/bench/temperature.py).
-    #[arg(long, default_value_t = SelectConfig::default().temperature)]
-    pub temperature: f32,
+    #[command(flatten)]
+    pub select: SelectConfig,
     /// Seed of --temperature and of --select random [default: 0].
     #[arg(long)]
     pub seed: Option<u64>,
@@ -131,29 +96,17 @@ impl SourceFlags {
         if self.topk == 0 {
             bail!("--topk must be at least 1");
         }
-        if !(self.temperature.is_finite() && self.temperature >= 0.0) {
-            bail!("--temperature must be ≥ 0, got {}", self.temperature);
-        }
-        if self.temperature == 0.0 && self.seed.is_some() && self.select != Selection::Random {
+        self.select.validate().map_err(flag_error)?;
+        if self.select.temperature == 0.0 && self.seed.is_some() && self.select.selection != Selection::Random {
             bail!("--seed has no effect with --temperature 0 (the single best dance, the same for every seed): drop one of them");
-        }
-        if [self.transition_weight, self.reuse_penalty, self.rhythm_weight].iter().any(|w| !(w.is_finite() && *w >= 0.0)) {
-            bail!("--transition-weight, --reuse-penalty and --rhythm-weight must be ≥ 0");
         }
         Ok(DanceConfig {
             search: SearchConfig { k: self.topk, ef: self.ef.unwrap_or(inputs.index.manifest.hnsw.ef_search).max(self.topk), exact: self.exact },
             segmentation: self.segment,
-            select: SelectConfig {
-                selection: self.select,
-                transition_weight: self.transition_weight,
-                reuse_penalty: self.reuse_penalty,
-                temperature: self.temperature,
-                seed: self.seed.unwrap_or(0),
-                rhythm_weight: self.rhythm_weight,
-            },
+            select: SelectConfig { seed: self.seed.unwrap_or(0), ..self.select },
             align,
             beats: BeatConfig::default(),
-            given_beats: self.beats.as_deref().map(|p| audio::read_beats_file(p, inputs.song.duration_secs())).transpose()?,
+            given_beats: self.song.beats.as_deref().map(|p| audio::read_beats_file(p, inputs.song.duration_secs())).transpose()?,
         })
     }
 }
@@ -180,13 +133,8 @@ pub struct AlignArgs {
     /// A stitched dance (`choreo dance --no-align --out raw.json`).
     #[arg(long)]
     pub poses: PathBuf,
-    /// Its song (for the beats).
-    #[arg(long)]
-    pub song: PathBuf,
-    /// The song's beats from a file (one time in seconds per line, or `choreo beats --json`
-    /// output) instead of the beat tracker.
-    #[arg(long)]
-    pub beats: Option<PathBuf>,
+    #[command(flatten)]
+    pub song: SongFlags,
     #[arg(long)]
     pub out: PathBuf,
     #[command(flatten)]
@@ -199,36 +147,8 @@ pub struct AlignArgs {
 pub struct TuneArgs {
     #[command(flatten)]
     pub src: SourceFlags,
-    /// ωa values to try.
-    #[arg(long, value_delimiter = ',', default_value = "4,8,16")]
-    pub wa: Vec<usize>,
-    /// ωb values to try.
-    #[arg(long, value_delimiter = ',', default_value = "16,24,48")]
-    pub wb: Vec<usize>,
-    /// ωc values to try ('beat' or frames).
-    #[arg(long, value_delimiter = ',', default_value = "beat")]
-    pub wc: Vec<BeatWindow>,
-    /// Jump thresholds to try, pixels (default: the automatic one).
-    #[arg(long, value_delimiter = ',')]
-    pub jump_px: Vec<f32>,
-    /// Period thresholds to try, pixels.
-    #[arg(long, value_delimiter = ',', default_value = "5")]
-    pub period_th: Vec<f32>,
-    /// Beat events to try.
-    #[arg(long, value_delimiter = ',', value_enum, default_value = "stop")]
-    pub beat_event: Vec<BeatEvent>,
-    /// Spatial smoothings to try.
-    #[arg(long, value_delimiter = ',', value_enum, default_value = "tsd")]
-    pub spatial: Vec<Smoothing>,
-    /// Largest re-timing stretch.
-    #[arg(long, default_value_t = TemporalConfig::default().max_stretch)]
-    pub max_stretch: f64,
-    /// Off-beat stop handlings to try (smooth, keep).
-    #[arg(long, value_delimiter = ',', value_enum, default_value = "smooth")]
-    pub off_beat_stops: Vec<OffBeatStops>,
-    /// Pulses to try (swell between stops when smoothing them).
-    #[arg(long, value_delimiter = ',', default_value = "0.3")]
-    pub pulse: Vec<f64>,
+    #[command(flatten)]
+    pub grid: tune::Grid,
     /// Print the table as JSON.
     #[arg(long)]
     pub json: bool,
@@ -242,7 +162,7 @@ pub struct TuneArgs {
 }
 
 fn load(src: &SourceFlags) -> anyhow::Result<Inputs> {
-    Ok(Inputs::load(&src.index, &src.model, &src.song)?)
+    Ok(Inputs::load(&src.index, &src.model, &src.song.song)?)
 }
 
 /// A library error, with a setting error in the CLI's words.
@@ -276,7 +196,7 @@ pub fn dance(a: DanceArgs) -> anyhow::Result<ExitCode> {
     super::warn(&c.summary.warnings);
     // Everything that can fail runs before the output is written.
     let r = DanceReport { out: a.out.clone(), metrics: c.metrics(align_cfg.as_ref()), summary: c.summary.clone(), seconds, fps: c.dance.fps };
-    write_output(&c.dance, &a.out, &a.src.song)?;
+    write_output(&c.dance, &a.out, &a.src.song.song)?;
     if a.json {
         println!("{}", super::json(&r, true)?);
     } else {
@@ -287,10 +207,10 @@ pub fn dance(a: DanceArgs) -> anyhow::Result<ExitCode> {
 
 pub fn align_cmd(a: AlignArgs) -> anyhow::Result<ExitCode> {
     let cfg = a.align.config()?;
-    let r = pipeline::realign(&a.poses, &a.song, a.beats.as_deref(), &cfg, &a.out).map_err(lib_error)?;
+    let r = pipeline::realign(&a.poses, &a.song.song, a.song.beats.as_deref(), &cfg, &a.out).map_err(lib_error)?;
     super::warn(&r.warnings);
     // Everything that can fail runs before the output is written.
-    write_output(&r.dance, &a.out, &a.song)?;
+    write_output(&r.dance, &a.out, &a.song.song)?;
     if a.json {
         println!("{}", super::json(&r.report, true)?);
     } else {
@@ -300,19 +220,7 @@ pub fn align_cmd(a: AlignArgs) -> anyhow::Result<ExitCode> {
 }
 
 pub fn tune(a: TuneArgs) -> anyhow::Result<ExitCode> {
-    let grid = tune::Grid {
-        smoothing: a.spatial.clone(),
-        wa: a.wa.clone(),
-        wb: a.wb.clone(),
-        wc: a.wc.clone(),
-        jump_px: a.jump_px.clone(),
-        period_th: a.period_th.clone(),
-        event: a.beat_event.clone(),
-        off_beat: a.off_beat_stops.clone(),
-        pulse: a.pulse.clone(),
-        max_stretch: a.max_stretch,
-    };
-    let settings = grid.settings().map_err(|e| anyhow::anyhow!("grid setting --wa {} --wb {} --wc {}: {}", e.wa, e.wb, e.wc, flag_error(e.source)))?;
+    let settings = a.grid.settings().map_err(|e| anyhow::anyhow!("grid setting --wa {} --wb {} --wc {}: {}", e.wa, e.wb, e.wc, flag_error(e.source)))?;
     if settings.is_empty() {
         bail!("the grid is empty: give at least one value for each of --wa, --wb, --wc, --pulse");
     }
@@ -334,7 +242,7 @@ pub fn tune(a: TuneArgs) -> anyhow::Result<ExitCode> {
         eprintln!("{}: plot written", p.display());
     }
     if let Some(o) = &a.out {
-        write_output(&sweep.best, o, &a.src.song)?;
+        write_output(&sweep.best, o, &a.src.song.song)?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -3,7 +3,6 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::bail;
 use clap::{Args, Subcommand};
 
 use choreo::corpus::CorpusConfig;
@@ -27,28 +26,6 @@ pub enum IndexCommand {
 }
 
 #[derive(Args)]
-pub struct HnswArgs {
-    /// HNSW M: neighbours per point and layer.
-    #[arg(long, default_value_t = IndexParams::default().max_nb_connection)]
-    pub m: usize,
-    /// HNSW candidate list while inserting.
-    #[arg(long, default_value_t = IndexParams::default().ef_construction)]
-    pub ef_construction: usize,
-    /// Default search width stored in the manifest.
-    #[arg(long, default_value_t = IndexParams::default().ef_search)]
-    pub ef_search: usize,
-}
-
-impl HnswArgs {
-    fn params(&self) -> anyhow::Result<IndexParams> {
-        if self.m < 2 || self.m > index::manifest::MAX_M || self.ef_construction < 1 || self.ef_search < 1 {
-            bail!("--m must be 2 to {} and --ef-construction, --ef-search ≥ 1", index::manifest::MAX_M);
-        }
-        Ok(IndexParams { max_nb_connection: self.m, ef_construction: self.ef_construction, ef_search: self.ef_search })
-    }
-}
-
-#[derive(Args)]
 pub struct BuildArgs {
     /// Corpus folder (Tang2018, OpenPose or video layout; detected).
     #[arg(long, required_unless_present = "dance", conflicts_with = "dance")]
@@ -69,7 +46,7 @@ pub struct BuildArgs {
     #[arg(long)]
     pub fragment_secs: Option<f64>,
     #[command(flatten)]
-    pub hnsw: HnswArgs,
+    pub hnsw: IndexParams,
     /// Write into an existing folder that holds other files (they are left in place).
     #[arg(long)]
     pub force: bool,
@@ -90,7 +67,7 @@ pub struct MergeArgs {
     #[arg(long)]
     pub out: PathBuf,
     #[command(flatten)]
-    pub hnsw: HnswArgs,
+    pub hnsw: IndexParams,
     /// Write into an existing folder that holds other files (they are left in place).
     #[arg(long)]
     pub force: bool,
@@ -125,37 +102,22 @@ pub fn run(c: IndexCommand) -> anyhow::Result<ExitCode> {
 }
 
 fn build(a: BuildArgs) -> anyhow::Result<ExitCode> {
-    let params = a.hnsw.params()?;
+    a.hnsw.validate().map_err(super::flag_error)?;
     index::build::check_output(&a.out, a.force).map_err(|e| force_hint(e.into()))?;
     let t0 = std::time::Instant::now();
     let (enc, card) = model::load(&a.model, &candle_core::Device::Cpu)?;
     if let Some(fs) = a.fragment_secs {
-        if (fs - card.fragment_secs).abs() > 1e-9 {
-            bail!("--fragment-secs {fs}: the encoder {} was trained on {} s fragments; train one for {fs} s first", a.model.display(), card.fragment_secs);
-        }
+        card.check_fragment_secs(fs, &a.model).map_err(super::flag_error)?;
     }
     let cfg = CorpusConfig { cached_only: a.from_cache, ..a.video.config(card.fps) };
-    let n = match &a.corpus {
-        Some(root) => choreo::corpus::scan(root)?.1.len(),
-        None => a.dance.len(),
-    };
-    let pb = super::bar(n as u64, "loading dances");
-    let loaded = match &a.corpus {
-        Some(root) => choreo::corpus::load_with_progress(root, &cfg, &|| pb.inc(1)),
-        None => choreo::corpus::load_list(&a.dance, &cfg, &|| pb.inc(1)),
-    };
-    pb.finish_and_clear();
-    let (c, failed) = loaded?;
-    for e in &failed {
-        eprintln!("choreo: warning: skipped: {e}");
-    }
+    let (c, _) = super::load_corpus(a.corpus.as_deref(), &a.dance, &cfg)?;
     // A spinner, cleared on success and failure alike: an error is the only line left.
     let pb = indicatif::ProgressBar::new_spinner();
     pb.enable_steady_tick(std::time::Duration::from_millis(200));
     pb.set_message(format!("embedding the fragments of {} dances", c.dances.len()));
     let built = model::embed_corpus(&c, &enc, &card).map_err(anyhow::Error::from).and_then(|emb| {
         pb.set_message(format!("building the graph of {} fragments", emb.fragments.len()));
-        IndexBuilder { params, force: a.force }.build(&emb, &a.model, &a.out).map_err(|e| force_hint(e.into()))
+        IndexBuilder { params: a.hnsw, force: a.force }.build(&emb, &a.model, &a.out).map_err(|e| force_hint(e.into()))
     });
     pb.finish_and_clear();
     let m = built?;
@@ -184,9 +146,9 @@ fn info(a: InfoArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn merge(a: MergeArgs) -> anyhow::Result<ExitCode> {
-    let params = a.hnsw.params()?;
+    a.hnsw.validate().map_err(super::flag_error)?;
     index::build::check_output(&a.out, a.force).map_err(|e| force_hint(e.into()))?;
-    let m = index::merge(&a.inputs, &a.out, &params, a.force).map_err(|e| force_hint(e.into()))?;
+    let m = index::merge(&a.inputs, &a.out, &a.hnsw, a.force).map_err(|e| force_hint(e.into()))?;
     println!("{}: {} fragments from {} dances", a.out.display(), m.fragments, m.dances);
     Ok(ExitCode::SUCCESS)
 }

@@ -6,10 +6,10 @@ use std::process::ExitCode;
 use anyhow::{bail, Context};
 use clap::Args;
 
-use choreo::audio::{self, BeatConfig, BeatMethod, MfccConfig};
+use choreo::audio::{self, BeatConfig, MfccConfig};
 use choreo::pose::openpose::OpenPoseLayout;
 use choreo::pose::{format, normalize, openpose, tang2018};
-use choreo::render::{draw_all, draw_frame, Canvas};
+use choreo::render::{draw_file, DrawConfig};
 use choreo::units::DEFAULT_FPS;
 
 #[derive(Args)]
@@ -19,15 +19,13 @@ pub struct BeatsArgs {
     /// Print JSON {"bpm": .., "beats": [..], "tempo": [[time, bpm], ..]} instead of one time per line.
     #[arg(long)]
     pub json: bool,
-    /// Tracker: `beatnet` (BeatNet network + DBN, default), `dp` (offline dynamic programming) or
-    /// `aubio:ONSET` (e.g. aubio:specflux).
-    #[arg(long, default_value = "beatnet")]
-    pub method: BeatMethod,
+    #[command(flatten)]
+    pub beats: BeatConfig,
 }
 
 pub fn beats(a: BeatsArgs) -> anyhow::Result<ExitCode> {
     let song = audio::decode(&a.song)?;
-    let b = audio::detect_beats(&song, &BeatConfig::with_method(a.method))?;
+    let b = audio::detect_beats(&song, &a.beats)?;
     super::warn(&b.warnings);
     if b.beats.is_empty() {
         eprintln!("choreo: warning: {}: no beats found (silent or arrhythmic audio)", a.song.display());
@@ -127,56 +125,13 @@ pub fn poses(a: PosesArgs) -> anyhow::Result<ExitCode> {
         bail!("give one of --openpose-dir, --tang2018, --poses, --video, --bvh");
     };
     let input = [&a.input.openpose_dir, &a.input.tang2018, &a.input.poses, &a.input.video, &a.input.bvh].into_iter().flatten().next().cloned().unwrap_or_default();
-    let as_dir = a.out.to_string_lossy().ends_with('/') || a.out.is_dir();
-    if as_dir {
-        let stem = a.out.file_name().map(|s| s.to_string_lossy().to_string()).unwrap_or_else(|| "choreo".into());
-        openpose::write_dir(&seq, &a.out, &stem, a.layout)?;
-    } else if a.out.extension().is_some_and(|x| x.eq_ignore_ascii_case("bvh")) {
-        choreo::pose::bvh::write_sequence(&seq, &input, &a.out)?;
-    } else {
-        format::write(&seq, &a.out)?;
-    }
+    format::write_any(&seq, &a.out, a.layout, &input)?;
     eprintln!("{}: {} frames at {} fps", a.out.display(), seq.len(), seq.fps);
     Ok(ExitCode::SUCCESS)
 }
 
-#[derive(Args)]
-pub struct DrawArgs {
-    /// A choreo pose file.
-    #[arg(long)]
-    pub poses: PathBuf,
-    /// Frame index.
-    #[arg(long, default_value_t = 0)]
-    pub frame: usize,
-    /// Every frame, into one T×S×S×3 uint8 .npy (the pose maps the learned renderer is trained on).
-    #[arg(long, conflicts_with = "frame")]
-    pub all: bool,
-    /// Output PNG (.npy with --all).
-    #[arg(long)]
-    pub out: PathBuf,
-    /// Width and height of the picture in pixels.
-    #[arg(long, default_value_t = 512)]
-    pub size: u32,
-}
-
-pub fn draw(a: DrawArgs) -> anyhow::Result<ExitCode> {
-    let seq = format::read(&a.poses)?;
-    if a.all {
-        if a.size == 0 || a.size > 4096 {
-            bail!("--size must be in 1..=4096");
-        }
-        let s = a.size as usize;
-        choreo::io::write_atomic(&a.out, &choreo::io::npy_u8(&draw_all(&seq, a.size), &[seq.len(), s, s, 3]))?;
-        return Ok(ExitCode::SUCCESS);
-    }
-    let Some(frame) = seq.frames.get(a.frame) else {
-        bail!("{}: frame {} out of range (the file has {} frames)", a.poses.display(), a.frame, seq.len());
-    };
-    if a.size == 0 || a.size > 8192 {
-        bail!("--size must be in 1..=8192");
-    }
-    let mut c = Canvas::black(a.size, a.size);
-    draw_frame(frame, seq.width, seq.height, &mut c);
-    choreo::io::write_png_rgb(&a.out, c.width, c.height, &c.rgb)?;
+pub fn draw(cfg: DrawConfig) -> anyhow::Result<ExitCode> {
+    cfg.validate().map_err(super::flag_error)?;
+    draw_file(&cfg)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -36,13 +36,13 @@ pub enum Command {
     Poses(media::PosesArgs),
     /// Draw one frame of a pose file as an OpenPose-style limb map (PNG), or every frame into a .npy.
     #[command(after_help = "Example:\n  choreo draw --poses w1.json --frame 0 --out w1_0.png\n  choreo draw --poses w1.json --all --size 256 --out w1_maps.npy")]
-    Draw(media::DrawArgs),
+    Draw(choreo::render::DrawConfig),
     /// Render a pose file as an mp4 (OpenPose-style limb map, or the target person through a learned ONNX generator; H.264) with the song (AAC), as long as the poses.
     #[command(after_help = "Example:\n  choreo render --poses dance.json --song song.mp3 --out dance.mp4\n  choreo render --poses dance.json --song song.ogg --start 12.5 --size 720 --out dance.mp4\n  choreo render --poses dance.json --song song.mp3 --out dance.mp4 --renderer onnx --generator models/anna.onnx --face models/anna_face.onnx --device auto --batch 8")]
     Render(video::RenderArgs),
     /// Write a dance and its song as one self-contained web page: a lit 3-D figure on a floor (three.js), orbit camera, play/pause, time slider, a tick on each beat.
     #[command(after_help = "Example:\n  choreo dance --song song.mp3 --out dance.json\n  choreo view dance.json --song song.mp3 --out dance.html   # open dance.html in a browser\n  choreo view dance.json --song song.mp3 --beats song.beats --out dance.html\n\nA dance with a 3-D track (joints3d) shows the 3-D figure; a 2-D one stands in a vertical plane.\nOpen dance.html#t=12.5 to start paused at 12.5 s. three.js comes from vendor/three (tools/setup.sh).")]
-    View(view::ViewArgs),
+    View(choreo::render::ViewConfig),
     /// Train the audio and pose encoders (DanceIt's matching network) on a corpus.
     #[command(after_help = "Example:\n  choreo train --corpus ../shared/data/tang2018 --out models/encoders.safetensors --epochs 40 --seed 0 --report train.json")]
     Train(model::TrainArgs),
@@ -101,12 +101,18 @@ pub fn run() -> anyhow::Result<ExitCode> {
     }
 }
 
+/// A library setting error in the CLI's words: the setting's flag first.
+pub fn flag_error(e: choreo::units::SettingError) -> anyhow::Error {
+    let flag = match e.name {
+        "max_nb_connection" => "m",
+        name => name,
+    };
+    anyhow::anyhow!("--{} {}", flag.replace('_', "-"), e.reason)
+}
+
 /// Validates a working frame rate flag.
 pub fn check_fps(fps: f64) -> anyhow::Result<f64> {
-    if !(fps.is_finite() && fps > 0.0 && fps <= 240.0) {
-        anyhow::bail!("--fps must be in (0, 240], got {fps}");
-    }
-    Ok(fps)
+    choreo::units::check_fps("fps", fps).map_err(flag_error)
 }
 
 /// The library's warnings, one line each.
@@ -131,11 +137,14 @@ pub fn bar(len: u64, what: &str) -> indicatif::ProgressBar {
     pb
 }
 
-/// A corpus with a progress bar; the dances that failed are warned about and counted.
-pub fn load_corpus(root: &std::path::Path, cfg: &choreo::corpus::CorpusConfig) -> anyhow::Result<(choreo::corpus::Corpus, usize)> {
-    let (_, dirs) = choreo::corpus::scan(root)?;
-    let pb = bar(dirs.len() as u64, "loading dances");
-    let loaded = choreo::corpus::load_with_progress(root, cfg, &|| pb.inc(1));
+/// A corpus folder, or else the dance folders or videos of `list`, with a progress bar; the
+/// dances that failed are warned about and counted.
+pub fn load_corpus(root: Option<&std::path::Path>, list: &[std::path::PathBuf], cfg: &choreo::corpus::CorpusConfig) -> anyhow::Result<(choreo::corpus::Corpus, usize)> {
+    let pb = bar(root.map(choreo::corpus::scan).transpose()?.map_or(list.len(), |(_, dirs)| dirs.len()) as u64, "loading dances");
+    let loaded = match root {
+        Some(root) => choreo::corpus::load_with_progress(root, cfg, &|| pb.inc(1)),
+        None => choreo::corpus::load_list(list, cfg, &|| pb.inc(1)),
+    };
     pb.finish_and_clear();
     let (c, failed) = loaded?;
     warn(&failed.iter().map(|e| format!("skipped: {e}")).collect::<Vec<_>>());
@@ -143,14 +152,7 @@ pub fn load_corpus(root: &std::path::Path, cfg: &choreo::corpus::CorpusConfig) -
 }
 
 fn doctor() -> anyhow::Result<ExitCode> {
-    let (text, mut ok) = choreo::runtime::doctor();
+    let (text, ok) = choreo::pipeline::doctor();
     println!("{text}");
-    match choreo::audio::beatnet::BeatNet::check(&choreo::audio::beatnet::default_model()) {
-        Ok(s) => println!("beat model: {s}"),
-        Err(e) => {
-            ok = false;
-            println!("beat model: {e}");
-        }
-    }
     Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }

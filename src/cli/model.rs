@@ -19,49 +19,10 @@ pub struct TrainArgs {
     /// Weights file to write (a sidecar .json is written beside it).
     #[arg(long, default_value = "models/encoders.safetensors")]
     pub out: PathBuf,
-    #[arg(long, default_value_t = 40)]
-    pub epochs: usize,
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
-    #[arg(long, default_value_t = 64)]
-    pub batch: usize,
-    #[arg(long, default_value_t = 1e-3)]
-    pub lr: f64,
-    /// ε of DanceIt Eq. 10: non-matching pairs are pushed past this distance.
-    #[arg(long, default_value_t = 2.0)]
-    pub margin: f32,
     #[arg(long, default_value_t = DEFAULT_FPS)]
     pub fps: f64,
-    #[arg(long, default_value_t = 1.0)]
-    pub fragment_secs: f64,
-    /// Evaluate on the test dances every N epochs.
-    #[arg(long, default_value_t = 5)]
-    pub eval_every: usize,
-    /// Rows per single-dance group in a batch (even, dividing --batch); 0 mixes all dances.
-    #[arg(long, default_value_t = 0)]
-    pub group: usize,
-    /// Weight of same-dance in-batch negatives relative to other dances' ones.
-    #[arg(long, default_value_t = 1.0)]
-    pub same_dance_weight: f32,
-    /// Same-dance windows closer than this many frames are not negatives of each other.
-    #[arg(long, default_value_t = 0)]
-    pub min_negative_gap: usize,
-    /// Cosine-decay the learning rate to lr × this over the epochs (1 = constant).
-    #[arg(long, default_value_t = 1.0)]
-    pub lr_floor: f64,
-    /// Pool each encoder's output over time in this many segments (1 = DanceIt's mean).
-    #[arg(long, default_value_t = 1)]
-    pub time_segments: usize,
-    /// Feed the audio encoder MFCC deltas beside the MFCC.
-    #[arg(long)]
-    pub mfcc_deltas: bool,
-    /// Augment: mirror each training pair's poses left↔right with probability ½.
-    #[arg(long)]
-    pub mirror: bool,
-    /// Hold out the last training dance of each genre with ≥ 4 of them and keep the epoch with
-    /// the best mean rank of the true pose on them.
-    #[arg(long)]
-    pub validate: bool,
+    #[command(flatten)]
+    pub train: TrainConfig,
     /// Write the full report (per-epoch figures, baselines, card) as JSON here.
     #[arg(long)]
     pub report: Option<PathBuf>,
@@ -69,31 +30,15 @@ pub struct TrainArgs {
 
 pub fn train(a: TrainArgs) -> anyhow::Result<ExitCode> {
     let fps = super::check_fps(a.fps)?;
-    let cfg = TrainConfig {
-        epochs: a.epochs,
-        batch: a.batch,
-        lr: a.lr,
-        seed: a.seed,
-        margin: a.margin,
-        fragment_secs: a.fragment_secs,
-        eval_every: a.eval_every,
-        group: a.group,
-        same_dance_weight: a.same_dance_weight,
-        min_negative_gap: a.min_negative_gap,
-        lr_floor: a.lr_floor,
-        validate: a.validate,
-        mirror: a.mirror,
-        encoder: model::EncoderConfig { time_segments: a.time_segments, mfcc_deltas: a.mfcc_deltas, ..model::EncoderConfig::default() },
-        ..TrainConfig::default()
-    };
+    let cfg = a.train;
     cfg.validate().map_err(|e| anyhow::anyhow!("--{}", e.to_string().replace('_', "-")))?;
-    let (c, _) = super::load_corpus(&a.corpus, &CorpusConfig { fps, ..CorpusConfig::default() })?;
+    let (c, _) = super::load_corpus(Some(&a.corpus), &[], &CorpusConfig { fps, ..CorpusConfig::default() })?;
     // Refuse an output that cannot be written (a folder, /dev/full) before training, not after.
     for p in [Some(a.out.clone()), Some(model::store::sidecar(&a.out)), a.report.clone()].iter().flatten() {
         choreo::io::prepare_output(p)?;
     }
-    let pb = super::bar(a.epochs as u64, "training");
-    pb.set_message(format!("training on {} dances ({}), seed {}", c.dances.len(), a.corpus.display(), a.seed));
+    let pb = super::bar(cfg.epochs as u64, "training");
+    pb.set_message(format!("training on {} dances ({}), seed {}", c.dances.len(), a.corpus.display(), cfg.seed));
     let trained = model::train(&c, &cfg, &mut |e| {
         pb.inc(1);
         if pb.is_hidden() {

@@ -12,7 +12,7 @@ use choreo::pose::movenet::{default_model, ModelChoice, MoveNetConfig, Variant};
 use choreo::runtime::Device;
 use choreo::pose::video::{self, VideoPoseConfig};
 use choreo::pose::{format, Sequence};
-use choreo::render::{render_video_with, Generator, GeneratorConfig, RenderConfig, Renderer};
+use choreo::render::{render_video_with, Generator, GeneratorConfig, RenderConfig};
 
 /// A frames/s progress bar on stderr (drawn only on a terminal).
 fn frame_bar(what: &str) -> ProgressBar {
@@ -60,60 +60,37 @@ pub struct RenderArgs {
     /// Output .mp4 (H.264 + AAC).
     #[arg(long)]
     pub out: PathBuf,
-    /// Width and height of the video in pixels (even).
-    #[arg(long, default_value_t = 512)]
-    pub size: u32,
+    #[command(flatten)]
+    pub video: RenderConfig,
     /// How frames are drawn.
     #[arg(long, value_enum, default_value = "skeleton")]
     pub renderer: RendererArg,
-    /// Song time (seconds) of the first frame.
-    #[arg(long, default_value_t = 0.0)]
-    pub start: f64,
     /// With --renderer onnx: the generator (pose map [N,3,H,W] in [-1,1] -> RGB [N,3,H,W] in [-1,1]), made by tools/renderer/train.py.
     #[arg(long)]
     pub generator: Option<PathBuf>,
-    /// With --renderer onnx: the face residual model (NAME_face.onnx from train.py --face).
-    #[arg(long)]
-    pub face: Option<PathBuf>,
-    /// Where the generator runs (--renderer onnx).
-    #[arg(long, value_enum, default_value = "auto")]
-    pub device: Device,
-    /// With --device cuda: fail instead of falling back to CPU when CUDA cannot be used.
-    #[arg(long)]
-    pub strict: bool,
-    /// Frames per generator call (0 = 4; a model with a fixed batch size runs at that).
-    #[arg(long, default_value_t = 0)]
-    pub batch: usize,
-    /// CPU threads for the generator (0 = all cores but one); fixed threads give identical frames.
-    #[arg(long, default_value_t = 0)]
-    pub threads: usize,
+    #[command(flatten)]
+    pub gen: GeneratorConfig,
 }
 
 pub fn render(a: RenderArgs) -> anyhow::Result<ExitCode> {
-    let cfg = RenderConfig { size: a.size, renderer: Renderer::Skeleton, start: a.start, ..RenderConfig::default() };
+    let cfg = a.video;
     cfg.validate().map_err(|e| anyhow::anyhow!("--{e}"))?;
     let onnx = matches!(a.renderer, RendererArg::Onnx);
     if onnx && a.generator.is_none() {
         anyhow::bail!("--renderer onnx needs --generator MODEL.onnx (made by tools/renderer/train.py)");
     }
-    if !onnx && (a.generator.is_some() || a.face.is_some()) {
+    if !onnx && (a.generator.is_some() || a.gen.face.is_some()) {
         anyhow::bail!("--generator and --face need --renderer onnx");
     }
-    if a.batch > 256 {
-        anyhow::bail!("--batch must be in 0..=256 (0 = 4), got {}", a.batch);
-    }
-    if a.strict && a.device != Device::Cuda {
-        anyhow::bail!("--strict goes with --device cuda");
-    }
+    a.gen.validate().map_err(super::flag_error)?;
     let seq = format::read(&a.poses)?;
     let mut generator = match (&a.generator, onnx) {
         (Some(g), true) => {
-            let gcfg = GeneratorConfig { generator: g.clone(), face: a.face.clone(), device: a.device, strict: a.strict, batch: a.batch, threads: a.threads };
-            let gen = Generator::load(&gcfg)?;
+            let gen = Generator::load(&GeneratorConfig { generator: g.clone(), ..a.gen })?;
             if let Some(w) = gen.warning() {
                 eprintln!("choreo: warning: --device cuda: {w}");
             }
-            eprintln!("{}", gen.describe(a.size));
+            eprintln!("{}", gen.describe(cfg.size));
             Some(gen)
         }
         _ => None,
@@ -126,6 +103,6 @@ pub fn render(a: RenderArgs) -> anyhow::Result<ExitCode> {
     });
     // Cleared on failure too: the error is then the only line left.
     pb.finish_and_clear();
-    eprintln!("{}", stats?.summary(&a.out, seq.fps, a.size, t0.elapsed().as_secs_f64(), generator.as_ref()));
+    eprintln!("{}", stats?.summary(&a.out, seq.fps, cfg.size, t0.elapsed().as_secs_f64(), generator.as_ref()));
     Ok(ExitCode::SUCCESS)
 }

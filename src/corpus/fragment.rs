@@ -9,8 +9,13 @@ use crate::audio::{self, MfccConfig};
 use crate::pose::{Frame, PoseError};
 use crate::units::FrameIdx;
 
+/// How dances are cut; with the `cli` feature, also a flag of `corpus stats` (the doc comment is
+/// its help).
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "cli", derive(clap::Args))]
 pub struct FragmentConfig {
+    /// Fragment length in seconds.
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = FragmentConfig::default().fragment_secs))]
     pub fragment_secs: f64,
 }
 
@@ -21,6 +26,14 @@ impl Default for FragmentConfig {
 }
 
 impl FragmentConfig {
+    /// Checks the setting; the error names it.
+    pub fn validate(&self) -> Result<(), crate::units::SettingError> {
+        if !(self.fragment_secs.is_finite() && self.fragment_secs > 0.0) {
+            return Err(crate::units::SettingError::new("fragment_secs", format!("must be positive, got {}", self.fragment_secs)));
+        }
+        Ok(())
+    }
+
     /// Frames per fragment at `fps` (at least 2).
     pub fn frames(&self, fps: f64) -> usize {
         ((self.fragment_secs * fps).round() as usize).max(2)

@@ -10,14 +10,35 @@ use crate::corpus::Genre;
 
 use super::IndexError;
 
-/// HNSW parameters of a build (recorded in the manifest).
+/// HNSW parameters of a build (recorded in the manifest); with the `cli` feature, also the flags
+/// of `index build` and `index merge` (the doc comments are their help).
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "cli", derive(clap::Args))]
 pub struct IndexParams {
-    /// M: neighbours per point and layer.
+    /// HNSW M: neighbours per point and layer.
+    #[cfg_attr(feature = "cli", arg(long = "m", value_name = "M", default_value_t = IndexParams::default().max_nb_connection))]
     pub max_nb_connection: usize,
+    /// HNSW candidate list while inserting.
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = IndexParams::default().ef_construction))]
     pub ef_construction: usize,
-    /// Default search width recorded in the manifest.
+    /// Default search width stored in the manifest.
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = IndexParams::default().ef_search))]
     pub ef_search: usize,
+}
+
+impl IndexParams {
+    /// Checks every setting; the error names the setting.
+    pub fn validate(&self) -> Result<(), crate::units::SettingError> {
+        if self.max_nb_connection < 2 || self.max_nb_connection > MAX_M {
+            return Err(crate::units::SettingError::new("max_nb_connection", format!("must be 2 to {MAX_M}, got {}", self.max_nb_connection)));
+        }
+        for (name, v) in [("ef_construction", self.ef_construction), ("ef_search", self.ef_search)] {
+            if v == 0 {
+                return Err(crate::units::SettingError::new(name, "must be at least 1"));
+            }
+        }
+        Ok(())
+    }
 }
 
 impl Default for IndexParams {

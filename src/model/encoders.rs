@@ -39,28 +39,42 @@ pub fn architecture_name(cfg: &EncoderConfig) -> &'static str {
     }
 }
 
+/// The encoders' architecture; with the `cli` feature, `choreo train` sets the last two by flags.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::Args))]
 pub struct EncoderConfig {
+    #[cfg_attr(feature = "cli", arg(skip = EncoderConfig::default().mfcc_dim))]
     pub mfcc_dim: usize,
+    #[cfg_attr(feature = "cli", arg(skip = EncoderConfig::default().lstm_hidden))]
     pub lstm_hidden: usize,
+    #[cfg_attr(feature = "cli", arg(skip = EncoderConfig::default().dropout))]
     pub dropout: f32,
+    #[cfg_attr(feature = "cli", arg(skip = EncoderConfig::default().embed_dim))]
     pub embed_dim: usize,
-    /// Channels of each ST-GCN block.
+    // Channels of each ST-GCN block.
+    #[cfg_attr(feature = "cli", arg(skip = EncoderConfig::default().gcn_channels))]
     pub gcn_channels: Vec<usize>,
-    /// Temporal kernel length of the ST-GCN blocks (odd).
+    // Temporal kernel length of the ST-GCN blocks (odd).
+    #[cfg_attr(feature = "cli", arg(skip = EncoderConfig::default().temporal_kernel))]
     pub temporal_kernel: usize,
-    /// Width of the per-joint input embedding in front of the ST-GCN blocks.
+    // Width of the per-joint input embedding in front of the ST-GCN blocks.
+    #[cfg_attr(feature = "cli", arg(skip = EncoderConfig::default().joint_embed))]
     pub joint_embed: usize,
+    #[cfg_attr(feature = "cli", arg(skip = EncoderConfig::default().joints))]
     pub joints: usize,
-    /// Frames per fragment (fps × fragment seconds).
+    // Frames per fragment (fps × fragment seconds).
+    #[cfg_attr(feature = "cli", arg(skip = EncoderConfig::default().frames))]
     pub frames: usize,
-    /// Pooling over time in this many consecutive segments whose means are concatenated, so the
-    /// embedding keeps *where* in the window things happen (1 = DanceIt's mean over time).
+    /// Pool each encoder's output over time in this many segments (1 = DanceIt's mean).
+    // Their means are concatenated, so the embedding keeps *where* in the window things happen.
     #[serde(default = "one")]
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = EncoderConfig::default().time_segments))]
     pub time_segments: usize,
-    /// Feed the audio LSTM [MFCC, ΔMFCC] (first differences inside the window, computed by the
-    /// encoder from the same 13-d rows), so onsets are explicit; DanceIt feeds MFCC alone.
+    /// Feed the audio encoder MFCC deltas beside the MFCC.
+    // [MFCC, ΔMFCC]: first differences inside the window, computed by the encoder from the same
+    // 13-d rows, so onsets are explicit; DanceIt feeds MFCC alone.
     #[serde(default)]
+    #[cfg_attr(feature = "cli", arg(long))]
     pub mfcc_deltas: bool,
 }
 

@@ -22,39 +22,63 @@ use super::store::ModelCard;
 use super::{CandleCtx, ModelError};
 use crate::corpus::{Corpus, Genre};
 
+/// The training settings; with the `cli` feature, also `choreo train`'s flags (the doc comments
+/// are their help).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::Args))]
 pub struct TrainConfig {
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = TrainConfig::default().epochs))]
     pub epochs: usize,
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = TrainConfig::default().batch))]
     pub batch: usize,
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = TrainConfig::default().lr))]
     pub lr: f64,
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = TrainConfig::default().seed))]
     pub seed: u64,
-    /// ε of Eq. 10: non-matching pairs are pushed past this distance.
+    /// ε of DanceIt Eq. 10: non-matching pairs are pushed past this distance.
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = TrainConfig::default().margin))]
     pub margin: f32,
-    /// Delay of the same-dance negatives, seconds (low, high).
+    // Delay of the same-dance negatives, seconds (low, high).
+    #[cfg_attr(feature = "cli", arg(skip = TrainConfig::default().delay_secs))]
     pub delay_secs: (f64, f64),
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = TrainConfig::default().fragment_secs))]
     pub fragment_secs: f64,
-    /// Evaluate on the test dances every this many epochs (and at the end).
+    /// Evaluate on the test dances every N epochs.
+    // (and at the end)
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = TrainConfig::default().eval_every))]
     pub eval_every: usize,
+    #[cfg_attr(feature = "cli", command(flatten))]
     pub encoder: EncoderConfig,
-    /// Rows per single-dance group in a batch (even, dividing the batch); 0 = batches mix every
-    /// dance (DanceIt). Small groups make most in-batch negatives other moments of the same dance.
+    /// Rows per single-dance group in a batch (even, dividing --batch); 0 mixes all dances.
+    // 0 = batches mix every dance (DanceIt). Small groups make most in-batch negatives other
+    // moments of the same dance.
     #[serde(default)]
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = TrainConfig::default().group))]
     pub group: usize,
-    /// Weight of a same-dance in-batch negative relative to another dance's (Eq. 10's hinge term).
+    /// Weight of same-dance in-batch negatives relative to other dances' ones.
+    // (Eq. 10's hinge term)
     #[serde(default = "one")]
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = TrainConfig::default().same_dance_weight))]
     pub same_dance_weight: f32,
-    /// Same-dance windows closer than this many frames are not used as negatives (they overlap).
+    /// Same-dance windows closer than this many frames are not negatives of each other.
+    // (they overlap)
     #[serde(default)]
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = TrainConfig::default().min_negative_gap))]
     pub min_negative_gap: usize,
-    /// Cosine decay of the learning rate to `lr · lr_floor` over the epochs (1 = constant).
+    /// Cosine-decay the learning rate to lr × this over the epochs (1 = constant).
     #[serde(default = "one_f64")]
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = TrainConfig::default().lr_floor))]
     pub lr_floor: f64,
-    /// Carve a validation set from the training dances ([`data::validation_split`]) and keep the
-    /// epoch with the best validation mean rank.
+    /// Hold out the last training dance of each genre with ≥ 4 of them and keep the epoch with
+    /// the best mean rank of the true pose on them.
+    // ([`data::validation_split`])
     #[serde(default)]
+    #[cfg_attr(feature = "cli", arg(long))]
     pub validate: bool,
-    /// Augment: mirror a pair's poses left↔right with probability ½ (the music fits either).
+    /// Augment: mirror each training pair's poses left↔right with probability ½.
+    // (the music fits either)
     #[serde(default)]
+    #[cfg_attr(feature = "cli", arg(long))]
     pub mirror: bool,
 }
 

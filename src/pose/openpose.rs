@@ -12,7 +12,8 @@ use super::{Frame, PoseError, Sequence, NUM_JOINTS};
 /// BODY_25 index of each COCO-18 joint (BODY_25 adds MidHip at 8 and six foot points).
 pub const BODY25_TO_COCO18: [usize; NUM_JOINTS] = [0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18];
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum OpenPoseLayout {
     Coco18,
     Body25,

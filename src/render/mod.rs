@@ -12,7 +12,7 @@ pub mod view;
 
 use std::path::PathBuf;
 
-pub use skeleton::{draw_all, draw_frame, Canvas};
+pub use skeleton::{draw_all, draw_file, draw_frame, Canvas, DrawConfig};
 pub use onnx::{Generator, GeneratorConfig};
 pub use video::{render_video, render_video_with, RenderConfig, Renderer, X264Preset};
 pub use view::{view, Figure, ViewConfig, ViewStats};

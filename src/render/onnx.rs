@@ -34,22 +34,48 @@ pub const FACE_CONTRACT: &str =
 /// Frames per ONNX Runtime call when `batch` is 0.
 pub const DEFAULT_BATCH: usize = 4;
 
+/// The learned renderer's settings; with the `cli` feature, also `choreo render`'s generator
+/// flags (the doc comments are their help; the CLI's `--generator` is optional, so it sets
+/// `generator` itself).
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "cli", derive(clap::Args))]
 pub struct GeneratorConfig {
+    #[cfg_attr(feature = "cli", arg(skip))]
     pub generator: PathBuf,
+    /// With --renderer onnx: the face residual model (NAME_face.onnx from train.py --face).
+    #[cfg_attr(feature = "cli", arg(long))]
     pub face: Option<PathBuf>,
+    /// Where the generator runs (--renderer onnx).
+    #[cfg_attr(feature = "cli", arg(long, value_enum, default_value_t = Device::Auto))]
     pub device: Device,
-    /// With `Device::Cuda`: fail instead of falling back to CPU when CUDA cannot be used.
+    /// With --device cuda: fail instead of falling back to CPU when CUDA cannot be used.
+    #[cfg_attr(feature = "cli", arg(long))]
     pub strict: bool,
-    /// Frames per model call; 0 = [`DEFAULT_BATCH`]. A model with a fixed batch size runs at that.
+    /// Frames per generator call (0 = 4; a model with a fixed batch size runs at that).
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = 0))]
     pub batch: usize,
-    /// CPU intra-op threads; 0 = all cores but one. Fixed threads give byte-identical frames.
+    /// CPU threads for the generator (0 = all cores but one); fixed threads give identical frames.
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = 0))]
     pub threads: usize,
 }
+
+/// The largest [`GeneratorConfig::batch`].
+pub const MAX_BATCH: usize = 256;
 
 impl GeneratorConfig {
     pub fn new(generator: impl Into<PathBuf>) -> Self {
         GeneratorConfig { generator: generator.into(), face: None, device: Device::Auto, strict: false, batch: 0, threads: 0 }
+    }
+
+    /// Checks every setting; the error names the setting.
+    pub fn validate(&self) -> Result<(), crate::units::SettingError> {
+        if self.batch > MAX_BATCH {
+            return Err(crate::units::SettingError::new("batch", format!("must be in 0..={MAX_BATCH} (0 = {DEFAULT_BATCH}), got {}", self.batch)));
+        }
+        if self.strict && self.device != Device::Cuda {
+            return Err(crate::units::SettingError::new("strict", "goes with the cuda device"));
+        }
+        Ok(())
     }
 }
 

@@ -104,3 +104,54 @@ mod tests {
         assert_eq!(c.pixel(130, 100), [0, 0, 0]);
     }
 }
+
+/// What `draw_file` draws; with the `cli` feature, also `choreo draw`'s flags (the doc comments
+/// are their help).
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "cli", derive(clap::Args))]
+pub struct DrawConfig {
+    /// A choreo pose file.
+    #[cfg_attr(feature = "cli", arg(long))]
+    pub poses: std::path::PathBuf,
+    /// Frame index.
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = 0))]
+    pub frame: usize,
+    /// Every frame, into one T×S×S×3 uint8 .npy (the pose maps the learned renderer is trained on).
+    #[cfg_attr(feature = "cli", arg(long, conflicts_with = "frame"))]
+    pub all: bool,
+    /// Output PNG (.npy with --all).
+    #[cfg_attr(feature = "cli", arg(long))]
+    pub out: std::path::PathBuf,
+    /// Width and height of the picture in pixels.
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = 512))]
+    pub size: u32,
+}
+
+impl DrawConfig {
+    /// Checks the size (a .npy of every frame holds at most 4096², one picture 8192²); the error
+    /// names the setting.
+    pub fn validate(&self) -> Result<(), crate::units::SettingError> {
+        let max = if self.all { 4096 } else { 8192 };
+        if self.size == 0 || self.size > max {
+            return Err(crate::units::SettingError::new("size", format!("must be in 1..={max}")));
+        }
+        Ok(())
+    }
+}
+
+/// Draws one frame of a pose file as a PNG limb map, or with `all` every frame into one
+/// T×S×S×3 uint8 .npy (written atomically).
+pub fn draw_file(cfg: &DrawConfig) -> Result<(), super::RenderError> {
+    let seq = crate::pose::format::read(&cfg.poses).map_err(super::RenderError::Pose)?;
+    if cfg.all {
+        let s = cfg.size as usize;
+        return Ok(crate::io::write_atomic(&cfg.out, &crate::io::npy_u8(&draw_all(&seq, cfg.size), &[seq.len(), s, s, 3]))?);
+    }
+    let Some(frame) = seq.frames.get(cfg.frame) else {
+        let reason = format!("frame {} out of range (the file has {} frames)", cfg.frame, seq.len());
+        return Err(super::RenderError::Invalid { path: cfg.poses.clone(), reason });
+    };
+    let mut c = Canvas::black(cfg.size, cfg.size);
+    draw_frame(frame, seq.width, seq.height, &mut c);
+    Ok(crate::io::write_png_rgb(&cfg.out, c.width, c.height, &c.rgb)?)
+}

@@ -24,16 +24,25 @@ pub enum Renderer {
     Skeleton,
 }
 
+/// How a video is drawn and encoded; with the `cli` feature, also `choreo render`'s size and start
+/// flags (the doc comments are their help).
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "cli", derive(clap::Args))]
 pub struct RenderConfig {
-    /// Width and height of the (square) video; even, as yuv420p needs.
+    /// Width and height of the video in pixels (even).
+    // Even, as yuv420p needs.
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = RenderConfig::default().size))]
     pub size: u32,
+    #[cfg_attr(feature = "cli", arg(skip))]
     pub renderer: Renderer,
-    /// Song time (seconds) of frame 0.
+    /// Song time (seconds) of the first frame.
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = RenderConfig::default().start))]
     pub start: f64,
-    /// x264 constant rate factor (lower = better; 18 is visually lossless for these flat images).
+    // x264 constant rate factor (lower = better; 18 is visually lossless for these flat images).
+    #[cfg_attr(feature = "cli", arg(skip = RenderConfig::default().crf))]
     pub crf: u8,
-    /// x264 preset; `veryfast` encodes 512² limb maps several hundred frames/s on one core.
+    // x264 preset; `veryfast` encodes 512² limb maps several hundred frames/s on one core.
+    #[cfg_attr(feature = "cli", arg(skip = RenderConfig::default().preset))]
     pub preset: X264Preset,
 }
 

@@ -339,21 +339,29 @@ impl ViewStats {
     }
 }
 
-/// Settings of [`view`].
+/// Settings of [`view`]; with the `cli` feature, also `choreo view`'s flags (the doc comments are
+/// their help).
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "cli", derive(clap::Args))]
 pub struct ViewConfig {
-    /// The dance: a pose file (.json).
+    /// The dance: a choreo pose file (.json); its 3-D track when it has one, else the 2-D figure.
     pub dance: PathBuf,
-    /// The song the dance was made for (its frame 0 plays at the song's start).
+    /// The song the dance was made for (any format ffmpeg reads); the dance's frame 0 plays at its start (or at --start).
+    #[cfg_attr(feature = "cli", arg(long))]
     pub song: PathBuf,
-    /// Beat times (one per line, seconds) instead of the dance's own `beats`.
-    pub beats: Option<PathBuf>,
-    /// The page (.html).
+    /// The page to write (.html, self-contained).
+    #[cfg_attr(feature = "cli", arg(long))]
     pub out: PathBuf,
-    /// Song time (s) of the dance's frame 0 (0 for `choreo dance` output; a Tang2018 dance
-    /// converted by `choreo poses` starts at its `start_position` / 25).
+    /// Beat times (one per line, seconds) for the beat tick, instead of the dance's own.
+    // Instead of the dance's own `beats`.
+    #[cfg_attr(feature = "cli", arg(long))]
+    pub beats: Option<PathBuf>,
+    /// Song time (seconds) of the dance's first frame (0 for `choreo dance` output).
+    // A Tang2018 dance converted by `choreo poses` starts at its `start_position` / 25.
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = 0.0))]
     pub start: f64,
-    /// Page title; the dance's file name when absent.
+    /// Page title (default: the dance's file name).
+    #[cfg_attr(feature = "cli", arg(long))]
     pub title: Option<String>,
 }
 
