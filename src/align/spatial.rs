@@ -423,6 +423,39 @@ mod tests {
     }
 
     #[test]
+    fn a_rebuilt_window_keeps_bone_lengths_between_its_ends() {
+        // The right arm (shoulder 2 → elbow 3 → wrist 4, 40 px bones) points left, then down:
+        // blending the joints coordinate by coordinate shortens it by 30 % halfway.
+        let pose = |down: bool| {
+            let mut f = [[0.0f32, 0.0, 1.0]; NUM_JOINTS];
+            for (j, p) in f.iter_mut().enumerate() {
+                *p = [200.0 + j as f32, 100.0 + 3.0 * j as f32, 1.0];
+            }
+            f[2] = [200.0, 100.0, 1.0];
+            let (dx, dy) = if down { (0.0, 40.0) } else { (-40.0, 0.0) };
+            f[3] = [200.0 + dx, 100.0 + dy, 1.0];
+            f[4] = [200.0 + 2.0 * dx, 100.0 + 2.0 * dy, 1.0];
+            f
+        };
+        let mut frames: Vec<Frame> = (0..12).map(|_| pose(false)).chain((0..12).map(|_| pose(true))).collect();
+        let mut lin = frames.clone();
+        rebuild::<Canvas2>(&mut frames, 8, 16, &cfg(Smoothing::Tsd));
+        let len = |f: &Frame, p: usize, c: usize| ((f[c][0] - f[p][0]).powi(2) + (f[c][1] - f[p][1]).powi(2)).sqrt();
+        for f in &frames[9..16] {
+            assert!((len(f, 2, 3) - 40.0).abs() < 1e-3 && (len(f, 3, 4) - 40.0).abs() < 1e-3, "{:?}", &f[2..5]);
+        }
+        // Without the bone step the middle of the window has a short arm (what the step repairs).
+        for t in 9..16 {
+            for j in 0..NUM_JOINTS {
+                for c in 0..2 {
+                    lin[t][j][c] = lin[8][j][c] + (lin[16][j][c] - lin[8][j][c]) * (t - 8) as f32 / 8.0;
+                }
+            }
+        }
+        assert!(len(&lin[12], 2, 3) < 30.0, "{}", len(&lin[12], 2, 3));
+    }
+
+    #[test]
     fn cubic_fit_recovers_a_cubic() {
         let u: Vec<f64> = (0..9).map(|i| i as f64 / 8.0).collect();
         let y: Vec<f64> = u.iter().map(|u| 1.0 - 2.0 * u + 0.5 * u * u + 3.0 * u * u * u).collect();

@@ -121,7 +121,7 @@ pub trait Track {
     const DIMS: usize;
     /// Whether slot 2 is a confidence (0 or below: missing).
     const CONF: bool;
-    /// The skeleton's bones as (parent, child), parents before children (a tree walk from the root).
+    /// The bones whose lengths a rebuilt TSD window keeps (parent, child), parents before children.
     const BONES: &'static [(usize, usize)];
     fn present(f: &Frame, j: usize) -> bool {
         !Self::CONF || f[j][2] > 0.0
@@ -141,9 +141,10 @@ pub struct World3;
 impl Track for World3 {
     const DIMS: usize = 3;
     const CONF: bool = false;
-    /// `skeleton3d::PARENT3` as (parent, child) pairs.
-    const BONES: &'static [(usize, usize)] =
-        &[(0, 1), (1, 2), (2, 3), (2, 4), (4, 5), (5, 6), (2, 7), (7, 8), (8, 9), (0, 10), (10, 11), (11, 12), (12, 13), (0, 14), (14, 15), (15, 16), (16, 17)];
+    /// None: the 3-D track's bones are fixed after all edits instead (`pipeline::rigid_3d`, bone
+    /// lengths of the dance with the lowest foot kept at its height), so a rebuilt window is left as
+    /// rebuilt.
+    const BONES: &'static [(usize, usize)] = &[];
 }
 
 // Frame and Frame3 are the same array type; the layout types above tell them apart.
