@@ -682,7 +682,9 @@ fn accepted_names(j: usize) -> &'static str {
     }
 }
 
-fn map_skeleton(bvh: &Bvh, path: &Path) -> Result<[Src; NUM_JOINTS3], PoseError> {
+/// The BVH joint each humanoid18 joint is named as (the first in the file when several match);
+/// `Hips` defaults to the root, a toe to its foot's End Site.
+fn find_named_joints(bvh: &Bvh) -> [Option<usize>; NUM_JOINTS3] {
     use super::skeleton3d::Joint3 as J;
     let mut found: [Option<usize>; NUM_JOINTS3] = [None; NUM_JOINTS3];
     for (i, jt) in bvh.joints.iter().enumerate() {
@@ -712,22 +714,12 @@ fn map_skeleton(bvh: &Bvh, path: &Path) -> Result<[Src; NUM_JOINTS3], PoseError>
             found[toe] = bvh.joints.iter().position(|j| j.parent == Some(f) && j.end_site);
         }
     }
-    let line = bvh.hierarchy_line;
-    let missing = |j: usize| err(path, line, format!("no joint of this skeleton maps to humanoid18 {} (accepted names: {})", super::skeleton3d::JOINT3_NAMES[j], accepted_names(j)));
-    let mut src = [Src::Joint(0); NUM_JOINTS3];
-    for j in 0..NUM_JOINTS3 {
-        if j == J::Spine as usize || j == J::Neck as usize {
-            continue;
-        }
-        src[j] = Src::Joint(found[j].ok_or_else(|| missing(j))?);
-    }
-    let hips = found[J::Hips as usize].unwrap_or(0);
-    let neck = match found[J::Neck as usize] {
-        Some(n) => Src::Joint(n),
-        None => Src::Mid(found[J::LeftArm as usize].unwrap_or(0), found[J::RightArm as usize].unwrap_or(0)),
-    };
-    src[J::Neck as usize] = neck;
-    // The chest: the joint on the path Hips → Neck nearest the middle of the two, at rest.
+    found
+}
+
+/// The chest: the joint on the path Hips → Neck nearest the middle of the two, at rest, that is
+/// not already mapped; none when the path has no such joint.
+fn chest_joint(bvh: &Bvh, found: &[Option<usize>; NUM_JOINTS3], hips: usize, neck: Src) -> Option<usize> {
     let rest = bvh.rest_positions();
     let at = |s: Src| match s {
         Src::Joint(i) => rest[i],
@@ -755,15 +747,39 @@ fn map_skeleton(bvh: &Bvh, path: &Path) -> Result<[Src; NUM_JOINTS3], PoseError>
         }
         cur = bvh.joints[c].parent;
     }
-    src[J::Spine as usize] = match best {
-        Some((_, c)) => Src::Joint(c),
+    best.map(|(_, c)| c)
+}
+
+fn missing_joint(path: &Path, line: usize, j: usize) -> PoseError {
+    err(path, line, format!("no joint of this skeleton maps to humanoid18 {} (accepted names: {})", super::skeleton3d::JOINT3_NAMES[j], accepted_names(j)))
+}
+
+fn map_skeleton(bvh: &Bvh, path: &Path) -> Result<[Src; NUM_JOINTS3], PoseError> {
+    use super::skeleton3d::Joint3 as J;
+    let found = find_named_joints(bvh);
+    let line = bvh.hierarchy_line;
+    let mut src = [Src::Joint(0); NUM_JOINTS3];
+    for j in 0..NUM_JOINTS3 {
+        if j == J::Spine as usize || j == J::Neck as usize {
+            continue;
+        }
+        src[j] = Src::Joint(found[j].ok_or_else(|| missing_joint(path, line, j))?);
+    }
+    let hips = found[J::Hips as usize].unwrap_or(0);
+    let neck = match found[J::Neck as usize] {
+        Some(n) => Src::Joint(n),
+        None => Src::Mid(found[J::LeftArm as usize].unwrap_or(0), found[J::RightArm as usize].unwrap_or(0)),
+    };
+    src[J::Neck as usize] = neck;
+    src[J::Spine as usize] = match chest_joint(bvh, &found, hips, neck) {
+        Some(c) => Src::Joint(c),
         None => match neck {
             Src::Joint(n) => Src::Mid(hips, n),
             Src::Mid(..) => Src::Joint(hips),
         },
     };
     if let (Src::Mid(..), None) = (src[J::Spine as usize], found[J::Neck as usize]) {
-        return Err(missing(J::Neck as usize));
+        return Err(missing_joint(path, line, J::Neck as usize));
     }
     Ok(src)
 }
