@@ -184,16 +184,27 @@ fn parse_num(path: &Path, line: usize, tok: Option<&str>, what: &str) -> Result<
 
 /// Parses BVH text; `path` is only used in errors.
 pub fn parse(text: &str, path: &Path) -> Result<Bvh, PoseError> {
-    // Hierarchy tokens with their line numbers, up to MOTION.
-    let mut lines = text.lines().enumerate().map(|(i, l)| (i + 1, l));
+    let (toks, motion_line) = hierarchy_tokens(text, path)?;
+    let last_line = text.lines().count().max(1);
+    let (hline, joints, num_channels) = parse_hierarchy(&toks, motion_line, last_line, path)?;
+    let Some(mline) = motion_line else {
+        return Err(err(path, last_line, "no MOTION section"));
+    };
+    // The lines after MOTION: "Frames: N", "Frame Time: t", then the frame lines.
+    let mut lines = text.lines().enumerate().skip(mline).map(|(i, l)| (i + 1, l));
+    let header = parse_motion_header(&mut lines, path, mline)?;
+    let motion = parse_frames(lines, path, &header, num_channels, text.len())?;
+    Ok(Bvh { joints, frame_time: header.frame_time, num_channels, frames: header.frames, motion, hierarchy_line: hline })
+}
+
+/// Hierarchy tokens with their line numbers, up to MOTION, and the line of MOTION.
+fn hierarchy_tokens<'a>(text: &'a str, path: &Path) -> Result<(Vec<(usize, &'a str)>, Option<usize>), PoseError> {
     let mut toks: Vec<(usize, &str)> = Vec::new();
-    let mut motion_line = None;
-    'outer: for (ln, l) in lines.by_ref() {
+    for (ln, l) in text.lines().enumerate().map(|(i, l)| (i + 1, l)) {
         for t in l.split_whitespace() {
             if t == "MOTION" {
-                motion_line = Some(ln);
                 // The rest of this line (rare) is ignored: Frames: comes on the next lines.
-                break 'outer;
+                return Ok((toks, Some(ln)));
             }
             toks.push((ln, t));
             if toks.len() > MAX_JOINTS * 16 {
@@ -201,116 +212,179 @@ pub fn parse(text: &str, path: &Path) -> Result<Bvh, PoseError> {
             }
         }
     }
-    let mut it = toks.iter().copied().peekable();
-    let last_line = text.lines().count().max(1);
+    Ok((toks, None))
+}
+
+/// Parses the hierarchy tokens: returns the line of `HIERARCHY`, the joints and the number of
+/// channels per frame.
+fn parse_hierarchy(toks: &[(usize, &str)], motion_line: Option<usize>, last_line: usize, path: &Path) -> Result<(usize, Vec<BvhJoint>, usize), PoseError> {
+    let mut it = toks.iter().copied();
     let (hline, first) = it.next().ok_or_else(|| err(path, 1, "not a BVH file: expected HIERARCHY"))?;
     if first != "HIERARCHY" {
         return Err(err(path, hline, format!("not a BVH file: expected HIERARCHY, found {first:?}")));
     }
-    let mut joints: Vec<BvhJoint> = Vec::new();
-    let mut stack: Vec<(usize, bool)> = Vec::new(); // (joint, offset seen)
-    let mut num_channels = 0usize;
+    let mut p = HierarchyParser { path, toks: it, joints: Vec::new(), stack: Vec::new(), num_channels: 0 };
     let mut done = false;
-    while let Some((ln, t)) = it.next() {
+    while let Some((ln, t)) = p.toks.next() {
         if done {
             return Err(err(path, ln, format!("unexpected {t:?} after the hierarchy (one ROOT per file; MOTION expected)")));
         }
         match t {
-            "ROOT" | "JOINT" | "End" => {
-                let (name, end_site) = if t == "End" {
-                    match it.next() {
-                        Some((_, "Site")) => {}
-                        other => return Err(err(path, other.map_or(ln, |o| o.0), "expected \"End Site\"")),
-                    }
-                    let p = stack.last().ok_or_else(|| err(path, ln, "End Site outside a joint"))?.0;
-                    (format!("{} End Site", joints[p].name), true)
-                } else {
-                    let (nl, name) = it.next().ok_or_else(|| err(path, ln, format!("{t} without a name")))?;
-                    if name == "{" || name == "}" {
-                        return Err(err(path, nl, format!("{t} without a name")));
-                    }
-                    (name.to_string(), false)
-                };
-                if t == "ROOT" && (!stack.is_empty() || !joints.is_empty()) {
-                    return Err(err(path, ln, "ROOT inside the hierarchy (one ROOT per file)"));
-                }
-                if t != "ROOT" && stack.is_empty() {
-                    return Err(err(path, ln, format!("{t} outside ROOT")));
-                }
-                if let Some(&(p, _)) = stack.last() {
-                    if joints[p].end_site {
-                        return Err(err(path, ln, "an End Site has no children"));
-                    }
-                }
-                match it.next() {
-                    Some((_, "{")) => {}
-                    other => return Err(err(path, other.map_or(ln, |o| o.0), format!("expected '{{' after {t} {name}"))),
-                }
-                if joints.len() >= MAX_JOINTS {
-                    return Err(err(path, ln, format!("more than {MAX_JOINTS} joints")));
-                }
-                joints.push(BvhJoint { name, parent: stack.last().map(|s| s.0), offset: [0.0; 3], channels: Vec::new(), first_channel: num_channels, end_site, line: ln });
-                stack.push((joints.len() - 1, false));
-            }
-            "OFFSET" => {
-                let top = stack.last_mut().ok_or_else(|| err(path, ln, "OFFSET outside a joint"))?;
-                if top.1 {
-                    return Err(err(path, ln, "second OFFSET in one joint"));
-                }
-                top.1 = true;
-                let j = top.0;
-                for k in 0..3 {
-                    let (l, tok) = it.next().map_or((ln, None), |(l, t)| (l, Some(t)));
-                    joints[j].offset[k] = parse_num(path, l, tok, "an OFFSET value")?;
-                }
-            }
-            "CHANNELS" => {
-                let &(j, _) = stack.last().ok_or_else(|| err(path, ln, "CHANNELS outside a joint"))?;
-                if joints[j].end_site {
-                    return Err(err(path, ln, "an End Site has no CHANNELS"));
-                }
-                if !joints[j].channels.is_empty() {
-                    return Err(err(path, ln, "second CHANNELS in one joint"));
-                }
-                let (nl, ntok) = it.next().ok_or_else(|| err(path, ln, "CHANNELS without a count"))?;
-                let n: usize = ntok.parse().ok().filter(|n| *n <= 6).ok_or_else(|| err(path, nl, format!("CHANNELS count must be 0..=6, found {ntok:?}")))?;
-                for _ in 0..n {
-                    let (cl, c) = it.next().ok_or_else(|| err(path, ln, "CHANNELS list cut short"))?;
-                    let ch = Channel::parse(c).ok_or_else(|| err(path, cl, format!("unknown channel {c:?} (Xposition … Zrotation; {n} listed)")))?;
-                    if joints[j].channels.contains(&ch) {
-                        return Err(err(path, cl, format!("channel {c} listed twice")));
-                    }
-                    joints[j].channels.push(ch);
-                }
-                joints[j].first_channel = num_channels;
-                num_channels += n;
-            }
-            "}" => {
-                let (j, seen) = stack.pop().ok_or_else(|| err(path, ln, "unmatched '}'"))?;
-                if !seen {
-                    return Err(err(path, ln, format!("{} has no OFFSET", joints[j].name)));
-                }
-                if stack.is_empty() {
-                    done = true;
-                }
-            }
+            "ROOT" | "JOINT" | "End" => p.joint(ln, t)?,
+            "OFFSET" => p.offset(ln)?,
+            "CHANNELS" => p.channels(ln)?,
+            "}" => done = p.close(ln)?,
             other => return Err(err(path, ln, format!("unexpected {other:?} in the hierarchy"))),
         }
     }
-    if let Some(&(j, _)) = stack.last() {
-        return Err(err(path, motion_line.unwrap_or(last_line), format!("hierarchy ends inside {} (missing '}}')", joints[j].name)));
-    }
-    if joints.is_empty() {
-        return Err(err(path, hline, "HIERARCHY without a ROOT"));
-    }
-    if num_channels == 0 {
-        return Err(err(path, joints[0].line, "the hierarchy has no CHANNELS"));
-    }
-    let Some(mline) = motion_line else {
-        return Err(err(path, last_line, "no MOTION section"));
-    };
+    p.finish(hline, motion_line.unwrap_or(last_line))?;
+    Ok((hline, p.joints, p.num_channels))
+}
 
-    // MOTION: "Frames: N", "Frame Time: t", then the frame lines.
+/// State of the hierarchy parser: one method per keyword.
+struct HierarchyParser<'a> {
+    path: &'a Path,
+    toks: std::iter::Copied<std::slice::Iter<'a, (usize, &'a str)>>,
+    joints: Vec<BvhJoint>,
+    /// Open joints: (joint, OFFSET seen).
+    stack: Vec<(usize, bool)>,
+    num_channels: usize,
+}
+
+impl HierarchyParser<'_> {
+    fn err(&self, line: usize, msg: impl std::fmt::Display) -> PoseError {
+        err(self.path, line, msg)
+    }
+
+    /// The name after `ROOT`/`JOINT`, or `<parent> End Site` after `End`; and whether it is an End Site.
+    fn joint_name(&mut self, ln: usize, t: &str) -> Result<(String, bool), PoseError> {
+        if t == "End" {
+            match self.toks.next() {
+                Some((_, "Site")) => {}
+                other => return Err(self.err(other.map_or(ln, |o| o.0), "expected \"End Site\"")),
+            }
+            let p = self.stack.last().ok_or_else(|| self.err(ln, "End Site outside a joint"))?.0;
+            return Ok((format!("{} End Site", self.joints[p].name), true));
+        }
+        let (nl, name) = self.toks.next().ok_or_else(|| self.err(ln, format!("{t} without a name")))?;
+        if name == "{" || name == "}" {
+            return Err(self.err(nl, format!("{t} without a name")));
+        }
+        Ok((name.to_string(), false))
+    }
+
+    /// `ROOT name {`, `JOINT name {` or `End Site {` (keyword `t` on line `ln`).
+    fn joint(&mut self, ln: usize, t: &str) -> Result<(), PoseError> {
+        let (name, end_site) = self.joint_name(ln, t)?;
+        if t == "ROOT" && (!self.stack.is_empty() || !self.joints.is_empty()) {
+            return Err(self.err(ln, "ROOT inside the hierarchy (one ROOT per file)"));
+        }
+        if t != "ROOT" && self.stack.is_empty() {
+            return Err(self.err(ln, format!("{t} outside ROOT")));
+        }
+        if let Some(&(p, _)) = self.stack.last() {
+            if self.joints[p].end_site {
+                return Err(self.err(ln, "an End Site has no children"));
+            }
+        }
+        match self.toks.next() {
+            Some((_, "{")) => {}
+            other => return Err(self.err(other.map_or(ln, |o| o.0), format!("expected '{{' after {t} {name}"))),
+        }
+        if self.joints.len() >= MAX_JOINTS {
+            return Err(self.err(ln, format!("more than {MAX_JOINTS} joints")));
+        }
+        let parent = self.stack.last().map(|s| s.0);
+        self.joints.push(BvhJoint { name, parent, offset: [0.0; 3], channels: Vec::new(), first_channel: self.num_channels, end_site, line: ln });
+        self.stack.push((self.joints.len() - 1, false));
+        Ok(())
+    }
+
+    /// `OFFSET x y z`.
+    fn offset(&mut self, ln: usize) -> Result<(), PoseError> {
+        let path = self.path;
+        let top = self.stack.last_mut().ok_or_else(|| err(path, ln, "OFFSET outside a joint"))?;
+        if top.1 {
+            return Err(err(path, ln, "second OFFSET in one joint"));
+        }
+        top.1 = true;
+        let j = top.0;
+        for k in 0..3 {
+            let (l, tok) = self.toks.next().map_or((ln, None), |(l, t)| (l, Some(t)));
+            self.joints[j].offset[k] = parse_num(path, l, tok, "an OFFSET value")?;
+        }
+        Ok(())
+    }
+
+    /// `CHANNELS n name…`.
+    fn channels(&mut self, ln: usize) -> Result<(), PoseError> {
+        let &(j, _) = self.stack.last().ok_or_else(|| self.err(ln, "CHANNELS outside a joint"))?;
+        if self.joints[j].end_site {
+            return Err(self.err(ln, "an End Site has no CHANNELS"));
+        }
+        if !self.joints[j].channels.is_empty() {
+            return Err(self.err(ln, "second CHANNELS in one joint"));
+        }
+        let (nl, ntok) = self.toks.next().ok_or_else(|| self.err(ln, "CHANNELS without a count"))?;
+        let n: usize = ntok.parse().ok().filter(|n| *n <= 6).ok_or_else(|| self.err(nl, format!("CHANNELS count must be 0..=6, found {ntok:?}")))?;
+        for _ in 0..n {
+            let (cl, c) = self.toks.next().ok_or_else(|| self.err(ln, "CHANNELS list cut short"))?;
+            let ch = Channel::parse(c).ok_or_else(|| self.err(cl, format!("unknown channel {c:?} (Xposition … Zrotation; {n} listed)")))?;
+            if self.joints[j].channels.contains(&ch) {
+                return Err(self.err(cl, format!("channel {c} listed twice")));
+            }
+            self.joints[j].channels.push(ch);
+        }
+        self.joints[j].first_channel = self.num_channels;
+        self.num_channels += n;
+        Ok(())
+    }
+
+    /// `}`: closes a joint; true when it closes the root (the hierarchy is done).
+    fn close(&mut self, ln: usize) -> Result<bool, PoseError> {
+        let (j, seen) = self.stack.pop().ok_or_else(|| self.err(ln, "unmatched '}'"))?;
+        if !seen {
+            return Err(self.err(ln, format!("{} has no OFFSET", self.joints[j].name)));
+        }
+        Ok(self.stack.is_empty())
+    }
+
+    /// Checks at the end of the hierarchy (`end_line`: the line of MOTION, else the last line).
+    fn finish(&self, hline: usize, end_line: usize) -> Result<(), PoseError> {
+        if let Some(&(j, _)) = self.stack.last() {
+            return Err(self.err(end_line, format!("hierarchy ends inside {} (missing '}}')", self.joints[j].name)));
+        }
+        if self.joints.is_empty() {
+            return Err(self.err(hline, "HIERARCHY without a ROOT"));
+        }
+        if self.num_channels == 0 {
+            return Err(self.err(self.joints[0].line, "the hierarchy has no CHANNELS"));
+        }
+        Ok(())
+    }
+}
+
+/// The MOTION header.
+struct MotionHeader {
+    frames: usize,
+    frame_time: f64,
+    /// Line of `Frames:`.
+    frames_line: usize,
+}
+
+/// The next header token, which must be `want`; returns its line. `at`: the line named when
+/// there is none.
+fn expect_token(path: &Path, tok: Option<(usize, &str)>, want: &str, at: usize) -> Result<usize, PoseError> {
+    match tok {
+        Some((l, t)) if t == want => Ok(l),
+        Some((l, t)) => Err(err(path, l, format!("expected {want:?}, found {t:?}"))),
+        None => Err(err(path, at, format!("MOTION without {want:?}"))),
+    }
+}
+
+/// Parses `Frames: N` and `Frame Time: t` from the lines after MOTION (`mline`), leaving `lines`
+/// at the first frame line.
+fn parse_motion_header<'a>(lines: &mut impl Iterator<Item = (usize, &'a str)>, path: &Path, mline: usize) -> Result<MotionHeader, PoseError> {
     let mut header: Vec<(usize, &str)> = Vec::new();
     let mut header_done = false;
     for (ln, l) in lines.by_ref() {
@@ -324,18 +398,11 @@ pub fn parse(text: &str, path: &Path) -> Result<Bvh, PoseError> {
         }
     }
     let mut h = header.iter().copied();
-    let expect = |tok: Option<(usize, &str)>, want: &str, at: usize| -> Result<usize, PoseError> {
-        match tok {
-            Some((l, t)) if t == want => Ok(l),
-            Some((l, t)) => Err(err(path, l, format!("expected {want:?}, found {t:?}"))),
-            None => Err(err(path, at, format!("MOTION without {want:?}"))),
-        }
-    };
-    let fl = expect(h.next(), "Frames:", mline)?;
+    let fl = expect_token(path, h.next(), "Frames:", mline)?;
     let (nl, ntok) = h.next().ok_or_else(|| err(path, fl, "Frames: without a count"))?;
     let frames: usize = ntok.parse().map_err(|_| err(path, nl, format!("Frames: must be a whole number, found {ntok:?}")))?;
-    let tl = expect(h.next(), "Frame", fl)?;
-    expect(h.next(), "Time:", tl)?;
+    let tl = expect_token(path, h.next(), "Frame", fl)?;
+    expect_token(path, h.next(), "Time:", tl)?;
     let (ftl, fttok) = h.next().map_or((tl, None), |(l, t)| (l, Some(t)));
     let frame_time = parse_num(path, ftl, fttok, "a Frame Time")?;
     let fps = if frame_time > 0.0 { 1.0 / frame_time } else { f64::INFINITY };
@@ -348,12 +415,19 @@ pub fn parse(text: &str, path: &Path) -> Result<Bvh, PoseError> {
     if !header_done {
         return Err(err(path, tl, "MOTION without \"Frame Time:\""));
     }
+    Ok(MotionHeader { frames, frame_time, frames_line: fl })
+}
+
+/// Parses the frame lines (blank lines skipped) into `frames × num_channels` values, after
+/// checking that the file holds that many (before allocating; `text_len`: the file's length).
+fn parse_frames<'a>(lines: impl Iterator<Item = (usize, &'a str)> + Clone, path: &Path, header: &MotionHeader, num_channels: usize, text_len: usize) -> Result<Vec<f64>, PoseError> {
+    let (frames, fl) = (header.frames, header.frames_line);
     // Size check before allocating: one line per frame must follow.
     let remaining = lines.clone().filter(|(_, l)| !l.trim().is_empty()).count();
     if frames > remaining {
         return Err(err(path, fl, format!("Frames: {frames}, but only {remaining} frame lines follow (file cut short?)")));
     }
-    let total = frames.checked_mul(num_channels).filter(|n| *n <= text.len()).ok_or_else(|| err(path, fl, format!("Frames: {frames} × {num_channels} channels is larger than the file")))?;
+    let total = frames.checked_mul(num_channels).filter(|n| *n <= text_len).ok_or_else(|| err(path, fl, format!("Frames: {frames} × {num_channels} channels is larger than the file")))?;
     let mut motion = Vec::with_capacity(total);
     let mut t = 0usize;
     for (ln, l) in lines {
@@ -363,27 +437,33 @@ pub fn parse(text: &str, path: &Path) -> Result<Bvh, PoseError> {
         if t == frames {
             return Err(err(path, ln, format!("more frame lines than Frames: {frames}")));
         }
-        let before = motion.len();
-        for tok in l.split_whitespace() {
-            if motion.len() - before == num_channels {
-                return Err(err(path, ln, format!("expected {num_channels} channel values, found more")));
-            }
-            let v: f64 = tok.parse().map_err(|_| err(path, ln, format!("expected a number, found {tok:?}")))?;
-            if !v.is_finite() {
-                return Err(err(path, ln, format!("non-finite channel value (NaN or infinity) in frame {t}")));
-            }
-            if v.abs() > MAX_VALUE {
-                return Err(err(path, ln, format!("channel value {v} in frame {t} is out of range (|v| ≤ {MAX_VALUE})")));
-            }
-            motion.push(v);
-        }
-        if motion.len() - before != num_channels {
-            return Err(err(path, ln, format!("expected {num_channels} channel values, found {}", motion.len() - before)));
-        }
+        parse_frame_line(path, ln, l, t, num_channels, &mut motion)?;
         t += 1;
     }
     debug_assert_eq!(t, frames);
-    Ok(Bvh { joints, frame_time, num_channels, frames, motion, hierarchy_line: hline })
+    Ok(motion)
+}
+
+/// Appends the `num_channels` values of frame `t` (line `ln`, text `l`) to `motion`.
+fn parse_frame_line(path: &Path, ln: usize, l: &str, t: usize, num_channels: usize, motion: &mut Vec<f64>) -> Result<(), PoseError> {
+    let before = motion.len();
+    for tok in l.split_whitespace() {
+        if motion.len() - before == num_channels {
+            return Err(err(path, ln, format!("expected {num_channels} channel values, found more")));
+        }
+        let v: f64 = tok.parse().map_err(|_| err(path, ln, format!("expected a number, found {tok:?}")))?;
+        if !v.is_finite() {
+            return Err(err(path, ln, format!("non-finite channel value (NaN or infinity) in frame {t}")));
+        }
+        if v.abs() > MAX_VALUE {
+            return Err(err(path, ln, format!("channel value {v} in frame {t} is out of range (|v| ≤ {MAX_VALUE})")));
+        }
+        motion.push(v);
+    }
+    if motion.len() - before != num_channels {
+        return Err(err(path, ln, format!("expected {num_channels} channel values, found {}", motion.len() - before)));
+    }
+    Ok(())
 }
 
 // ---- small 3-D algebra ----
@@ -602,7 +682,9 @@ fn accepted_names(j: usize) -> &'static str {
     }
 }
 
-fn map_skeleton(bvh: &Bvh, path: &Path) -> Result<[Src; NUM_JOINTS3], PoseError> {
+/// The BVH joint each humanoid18 joint is named as (the first in the file when several match);
+/// `Hips` defaults to the root, a toe to its foot's End Site.
+fn find_named_joints(bvh: &Bvh) -> [Option<usize>; NUM_JOINTS3] {
     use super::skeleton3d::Joint3 as J;
     let mut found: [Option<usize>; NUM_JOINTS3] = [None; NUM_JOINTS3];
     for (i, jt) in bvh.joints.iter().enumerate() {
@@ -632,22 +714,12 @@ fn map_skeleton(bvh: &Bvh, path: &Path) -> Result<[Src; NUM_JOINTS3], PoseError>
             found[toe] = bvh.joints.iter().position(|j| j.parent == Some(f) && j.end_site);
         }
     }
-    let line = bvh.hierarchy_line;
-    let missing = |j: usize| err(path, line, format!("no joint of this skeleton maps to humanoid18 {} (accepted names: {})", super::skeleton3d::JOINT3_NAMES[j], accepted_names(j)));
-    let mut src = [Src::Joint(0); NUM_JOINTS3];
-    for j in 0..NUM_JOINTS3 {
-        if j == J::Spine as usize || j == J::Neck as usize {
-            continue;
-        }
-        src[j] = Src::Joint(found[j].ok_or_else(|| missing(j))?);
-    }
-    let hips = found[J::Hips as usize].unwrap_or(0);
-    let neck = match found[J::Neck as usize] {
-        Some(n) => Src::Joint(n),
-        None => Src::Mid(found[J::LeftArm as usize].unwrap_or(0), found[J::RightArm as usize].unwrap_or(0)),
-    };
-    src[J::Neck as usize] = neck;
-    // The chest: the joint on the path Hips → Neck nearest the middle of the two, at rest.
+    found
+}
+
+/// The chest: the joint on the path Hips → Neck nearest the middle of the two, at rest, that is
+/// not already mapped; none when the path has no such joint.
+fn chest_joint(bvh: &Bvh, found: &[Option<usize>; NUM_JOINTS3], hips: usize, neck: Src) -> Option<usize> {
     let rest = bvh.rest_positions();
     let at = |s: Src| match s {
         Src::Joint(i) => rest[i],
@@ -675,15 +747,39 @@ fn map_skeleton(bvh: &Bvh, path: &Path) -> Result<[Src; NUM_JOINTS3], PoseError>
         }
         cur = bvh.joints[c].parent;
     }
-    src[J::Spine as usize] = match best {
-        Some((_, c)) => Src::Joint(c),
+    best.map(|(_, c)| c)
+}
+
+fn missing_joint(path: &Path, line: usize, j: usize) -> PoseError {
+    err(path, line, format!("no joint of this skeleton maps to humanoid18 {} (accepted names: {})", super::skeleton3d::JOINT3_NAMES[j], accepted_names(j)))
+}
+
+fn map_skeleton(bvh: &Bvh, path: &Path) -> Result<[Src; NUM_JOINTS3], PoseError> {
+    use super::skeleton3d::Joint3 as J;
+    let found = find_named_joints(bvh);
+    let line = bvh.hierarchy_line;
+    let mut src = [Src::Joint(0); NUM_JOINTS3];
+    for j in 0..NUM_JOINTS3 {
+        if j == J::Spine as usize || j == J::Neck as usize {
+            continue;
+        }
+        src[j] = Src::Joint(found[j].ok_or_else(|| missing_joint(path, line, j))?);
+    }
+    let hips = found[J::Hips as usize].unwrap_or(0);
+    let neck = match found[J::Neck as usize] {
+        Some(n) => Src::Joint(n),
+        None => Src::Mid(found[J::LeftArm as usize].unwrap_or(0), found[J::RightArm as usize].unwrap_or(0)),
+    };
+    src[J::Neck as usize] = neck;
+    src[J::Spine as usize] = match chest_joint(bvh, &found, hips, neck) {
+        Some(c) => Src::Joint(c),
         None => match neck {
             Src::Joint(n) => Src::Mid(hips, n),
             Src::Mid(..) => Src::Joint(hips),
         },
     };
     if let (Src::Mid(..), None) = (src[J::Spine as usize], found[J::Neck as usize]) {
-        return Err(missing(J::Neck as usize));
+        return Err(missing_joint(path, line, J::Neck as usize));
     }
     Ok(src)
 }
