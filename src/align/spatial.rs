@@ -34,8 +34,7 @@
 use crate::pose::motion::{Canvas2, Track};
 use crate::pose::Frame;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Smoothing {
     /// DanceIt Algorithm 1.
@@ -202,35 +201,6 @@ fn rebuild<T: Track>(frames: &mut [Frame], a: usize, b: usize, cfg: &SpatialConf
                     // A joint missing inside the window but present at both ends is filled in.
                     frames[a + i][j][2] = frames[a][j][2].min(frames[b][j][2]);
                 }
-            }
-        }
-    }
-    keep_bone_lengths::<T>(frames, a, b);
-}
-
-/// Rebuilding joint by joint can stretch or shrink a limb (two poses blended coordinate by
-/// coordinate; a periodic term added to one end of a bone and not the other). Inside the window,
-/// each bone keeps the direction it was rebuilt with, but its length is held between its lengths
-/// at the window's two ends, walking the skeleton from the root so that children follow.
-fn keep_bone_lengths<T: Track>(frames: &mut [Frame], a: usize, b: usize) {
-    let len = |f: &Frame, p: usize, c: usize| (0..T::DIMS).map(|k| (f[c][k] - f[p][k]).powi(2)).sum::<f32>().sqrt();
-    for t in a + 1..b {
-        let rebuilt = frames[t];
-        for &(p, c) in T::BONES {
-            let ends = [&frames[a], &frames[b], &rebuilt];
-            if ends.iter().any(|f| !T::present(f, p) || !T::present(f, c)) {
-                continue;
-            }
-            let (la, lb, l) = (len(&frames[a], p, c), len(&frames[b], p, c), len(&rebuilt, p, c));
-            let target = l.clamp(la.min(lb), la.max(lb));
-            if l <= 1e-6 || target == l {
-                // Keep the child where its parent's correction moved it.
-                let shift: Vec<f32> = (0..T::DIMS).map(|k| frames[t][p][k] - rebuilt[p][k]).collect();
-                (0..T::DIMS).for_each(|k| frames[t][c][k] = rebuilt[c][k] + shift[k]);
-                continue;
-            }
-            for k in 0..T::DIMS {
-                frames[t][c][k] = frames[t][p][k] + (rebuilt[c][k] - rebuilt[p][k]) * target / l;
             }
         }
     }
@@ -420,39 +390,6 @@ mod tests {
 
     fn cfg(s: Smoothing) -> SpatialConfig {
         SpatialConfig { smoothing: s, wa: 8, wb: 24, jump_px: 10.0, period_th: 5.0 }
-    }
-
-    #[test]
-    fn a_rebuilt_window_keeps_bone_lengths_between_its_ends() {
-        // The right arm (shoulder 2 → elbow 3 → wrist 4, 40 px bones) points left, then down:
-        // blending the joints coordinate by coordinate shortens it by 30 % halfway.
-        let pose = |down: bool| {
-            let mut f = [[0.0f32, 0.0, 1.0]; NUM_JOINTS];
-            for (j, p) in f.iter_mut().enumerate() {
-                *p = [200.0 + j as f32, 100.0 + 3.0 * j as f32, 1.0];
-            }
-            f[2] = [200.0, 100.0, 1.0];
-            let (dx, dy) = if down { (0.0, 40.0) } else { (-40.0, 0.0) };
-            f[3] = [200.0 + dx, 100.0 + dy, 1.0];
-            f[4] = [200.0 + 2.0 * dx, 100.0 + 2.0 * dy, 1.0];
-            f
-        };
-        let mut frames: Vec<Frame> = (0..12).map(|_| pose(false)).chain((0..12).map(|_| pose(true))).collect();
-        let mut lin = frames.clone();
-        rebuild::<Canvas2>(&mut frames, 8, 16, &cfg(Smoothing::Tsd));
-        let len = |f: &Frame, p: usize, c: usize| ((f[c][0] - f[p][0]).powi(2) + (f[c][1] - f[p][1]).powi(2)).sqrt();
-        for f in &frames[9..16] {
-            assert!((len(f, 2, 3) - 40.0).abs() < 1e-3 && (len(f, 3, 4) - 40.0).abs() < 1e-3, "{:?}", &f[2..5]);
-        }
-        // Without the bone step the middle of the window has a short arm (what the step repairs).
-        for t in 9..16 {
-            for j in 0..NUM_JOINTS {
-                for c in 0..2 {
-                    lin[t][j][c] = lin[8][j][c] + (lin[16][j][c] - lin[8][j][c]) * (t - 8) as f32 / 8.0;
-                }
-            }
-        }
-        assert!(len(&lin[12], 2, 3) < 30.0, "{}", len(&lin[12], 2, 3));
     }
 
     #[test]

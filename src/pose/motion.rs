@@ -121,8 +121,6 @@ pub trait Track {
     const DIMS: usize;
     /// Whether slot 2 is a confidence (0 or below: missing).
     const CONF: bool;
-    /// The bones whose lengths a rebuilt TSD window keeps (parent, child), parents before children.
-    const BONES: &'static [(usize, usize)];
     fn present(f: &Frame, j: usize) -> bool {
         !Self::CONF || f[j][2] > 0.0
     }
@@ -133,7 +131,6 @@ pub struct Canvas2;
 impl Track for Canvas2 {
     const DIMS: usize = 2;
     const CONF: bool = true;
-    const BONES: &'static [(usize, usize)] = &super::skeleton::LIMBS;
 }
 
 /// The 3-D track: x, y, z.
@@ -141,10 +138,6 @@ pub struct World3;
 impl Track for World3 {
     const DIMS: usize = 3;
     const CONF: bool = false;
-    /// None: the 3-D track's bones are fixed after all edits instead (`pipeline::rigid_3d`, bone
-    /// lengths of the dance with the lowest foot kept at its height), so a rebuilt window is left as
-    /// rebuilt.
-    const BONES: &'static [(usize, usize)] = &[];
 }
 
 // Frame and Frame3 are the same array type; the layout types above tell them apart.
