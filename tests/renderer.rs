@@ -136,7 +136,7 @@ fn onnx_renderer_bad_input() {
     // Flags that do not go together.
     assert_one_line_error(&run(&["--renderer", "onnx"]), "--generator");
     assert_one_line_error(&run(&["--generator", g]), "--renderer onnx");
-    assert_one_line_error(&run(&["--renderer", "onnx", "--generator", g, "--strict"]), "--device cuda");
+    assert_one_line_error(&run(&["--renderer", "onnx", "--generator", g, "--strict"]), "--strict goes with the cuda device");
     assert_one_line_error(&run(&["--renderer", "onnx", "--generator", g, "--batch", "100000"]), "--batch");
     // ONNX Runtime missing.
     let o = Command::new(env!("CARGO_BIN_EXE_choreo"))

@@ -34,7 +34,8 @@
 use crate::pose::motion::{Canvas2, Track};
 use crate::pose::Frame;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum Smoothing {
     /// DanceIt Algorithm 1.
