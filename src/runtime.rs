@@ -186,6 +186,16 @@ pub fn die_with_parent(cmd: &mut Command) {
 
 
 /// An ffprobe command, quiet on stdin.
+/// A thread that reads a child's stderr to the end (so the child never blocks on a full pipe);
+/// join it for the text, to quote in an error.
+pub fn collect_stderr(mut stderr: std::process::ChildStderr) -> std::thread::JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut stderr, &mut v);
+        v
+    })
+}
+
 pub fn ffprobe() -> Command {
     let mut c = Command::new(ffprobe_bin());
     c.stdin(Stdio::null());

@@ -209,15 +209,11 @@ fn spawn_decoder(path: &Path, info: &VideoInfo, rate_arg: &str, dw: u32, dh: u32
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| spawn_error(path, "ffmpeg", e))?;
-    let (Some(stdout), Some(mut stderr)) = (child.stdout.take(), child.stderr.take()) else {
+    let (Some(stdout), Some(stderr)) = (child.stdout.take(), child.stderr.take()) else {
         let _ = child.kill();
         return Err(PoseError::Video { path: path.into(), reason: "could not read ffmpeg's output".into() });
     };
-    let err_thread = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = stderr.read_to_end(&mut v);
-        v
-    });
+    let err_thread = crate::runtime::collect_stderr(stderr);
     Ok((child, stdout, err_thread))
 }
 

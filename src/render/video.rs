@@ -9,7 +9,7 @@
 //! the generator's side, batched through it, and the pictures it makes are what ffmpeg encodes
 //! (scaled to the video's size by ffmpeg when the model's side is fixed and differs).
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
@@ -235,15 +235,11 @@ fn spawn_encoder(mut cmd: std::process::Command, out: &Path) -> Result<(std::pro
         }
         _ => RenderError::Io { path: out.into(), source: e },
     })?;
-    let (Some(stdin), Some(mut stderr)) = (child.stdin.take(), child.stderr.take()) else {
+    let (Some(stdin), Some(stderr)) = (child.stdin.take(), child.stderr.take()) else {
         let _ = child.kill();
         return Err(RenderError::Encode { path: out.into(), reason: "could not talk to ffmpeg".into() });
     };
-    let err_thread = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = stderr.read_to_end(&mut v);
-        v
-    });
+    let err_thread = crate::runtime::collect_stderr(stderr);
     Ok((child, stdin, err_thread))
 }
 

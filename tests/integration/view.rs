@@ -184,17 +184,25 @@ fn check_two_moments(chromium: &Path, page: &Path, name: &str, t1: f64, t2: f64)
     assert!(d > 800, "{name}: the figure did not move between the two moments ({d} bone pixels changed); see {}", dir.display());
 }
 
-#[test]
-fn view_real_dance_in_chromium() {
-    let Some(song) = tang("DANCE_C_2").map(|d| d.join("audio.mp3")) else { return };
+/// `choreo dance` on DANCE_C_2's song from the default index, written to `name` in a temporary
+/// folder: (folder, song, dance, chromium); None (a loud skip, a failure under CI) when an input
+/// is missing.
+fn generated_dance(name: &str) -> Option<(tempfile::TempDir, PathBuf, PathBuf, PathBuf)> {
+    let song = tang("DANCE_C_2").map(|d| d.join("audio.mp3"))?;
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let Some(ix) = require(root.join("index/default"), "the default index: run tools/setup.sh") else { return };
+    let ix = require(root.join("index/default"), "the default index: run tools/setup.sh")?;
     let model = root.join("models/encoders.safetensors");
-    let (Some(chromium), Some(_)) = (chromium(), vendor_three()) else { return };
+    let (Some(chromium), Some(_)) = (chromium(), vendor_three()) else { return None };
     let dir = tempfile::tempdir().unwrap();
-    let dance = dir.path().join("d.json");
+    let dance = dir.path().join(name);
     let o = choreo(dir.path(), &["dance", "--song", s(&song), "--index", s(&ix), "--model", s(&model), "--out", s(&dance)]);
     assert!(o.status.success(), "{}", stderr(&o));
+    Some((dir, song, dance, chromium))
+}
+
+#[test]
+fn view_real_dance_in_chromium() {
+    let Some((dir, song, dance, chromium)) = generated_dance("d.json") else { return };
     let page = dir.path().join("d.html");
     let o = choreo(dir.path(), &["view", s(&dance), "--song", s(&song), "--out", s(&page)]);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -236,15 +244,7 @@ fn view_3d_dance_in_chromium() {
 /// page shows the 3-D figure (the BVH's forward kinematics on humanoid18) and it moves.
 #[test]
 fn view_bvh_dance_in_chromium() {
-    let Some(song) = tang("DANCE_C_2").map(|d| d.join("audio.mp3")) else { return };
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let Some(ix) = require(root.join("index/default"), "the default index: run tools/setup.sh") else { return };
-    let model = root.join("models/encoders.safetensors");
-    let (Some(chromium), Some(_)) = (chromium(), vendor_three()) else { return };
-    let dir = tempfile::tempdir().unwrap();
-    let dance = dir.path().join("d.bvh");
-    let o = choreo(dir.path(), &["dance", "--song", s(&song), "--index", s(&ix), "--model", s(&model), "--out", s(&dance)]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    let Some((dir, song, dance, chromium)) = generated_dance("d.bvh") else { return };
     assert!(std::fs::read_to_string(&dance).unwrap().starts_with("HIERARCHY\nROOT Hips"));
     let page = dir.path().join("d.html");
     let o = choreo(dir.path(), &["view", s(&dance), "--song", s(&song), "--out", s(&page)]);
