@@ -31,7 +31,7 @@ pub const MAX_FPS: f64 = 240.0;
 /// A working frame rate setting named `name`, in (0, [`MAX_FPS`]].
 pub fn check_fps(name: &'static str, fps: f64) -> Result<f64, SettingError> {
     if !(fps.is_finite() && fps > 0.0 && fps <= MAX_FPS) {
-        return Err(SettingError::new(name, format!("must be in (0, 240], got {fps}")));
+        return Err(SettingError::new(name, format!("must be in (0, {MAX_FPS}], got {fps}")));
     }
     Ok(fps)
 }

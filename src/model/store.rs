@@ -195,6 +195,18 @@ pub fn expected_shapes(cfg: &EncoderConfig) -> Result<HashMap<String, Vec<usize>
     Ok(data.iter().map(|(k, v)| (k.clone(), v.dims().to_vec())).collect())
 }
 
+impl ModelCard {
+    /// A fragment length asked for (`fragment_secs`) against the one the encoders at `path` were
+    /// trained on: they only embed fragments of that length.
+    pub fn check_fragment_secs(&self, secs: f64, path: &Path) -> Result<(), crate::units::SettingError> {
+        if (secs - self.fragment_secs).abs() > 1e-9 {
+            let reason = format!("{secs}: the encoder {} was trained on {} s fragments; train one for {secs} s first", path.display(), self.fragment_secs);
+            return Err(crate::units::SettingError::new("fragment_secs", reason));
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -245,17 +257,5 @@ mod tests {
         let mut huge = card().config;
         huge.lstm_hidden = usize::MAX / 2;
         assert_eq!(param_count(&huge), None);
-    }
-}
-
-impl ModelCard {
-    /// A fragment length asked for (`fragment_secs`) against the one the encoders at `path` were
-    /// trained on: they only embed fragments of that length.
-    pub fn check_fragment_secs(&self, secs: f64, path: &Path) -> Result<(), crate::units::SettingError> {
-        if (secs - self.fragment_secs).abs() > 1e-9 {
-            let reason = format!("{secs}: the encoder {} was trained on {} s fragments; train one for {secs} s first", path.display(), self.fragment_secs);
-            return Err(crate::units::SettingError::new("fragment_secs", reason));
-        }
-        Ok(())
     }
 }

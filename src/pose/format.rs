@@ -211,6 +211,20 @@ pub fn write(seq: &Sequence, path: &Path) -> Result<(), PoseError> {
     Ok(crate::io::write_atomic(path, to_json(seq).as_bytes())?)
 }
 
+/// Writes `seq` where `out` says: a folder (a path ending in `/`, or an existing folder) of
+/// OpenPose per-frame JSON in `layout`, a .bvh file (the 3-D track; `source` is the input it was
+/// made from, named in the file), or else a choreo pose file.
+pub fn write_any(seq: &Sequence, out: &Path, layout: super::openpose::OpenPoseLayout, source: &Path) -> Result<(), PoseError> {
+    if out.to_string_lossy().ends_with('/') || out.is_dir() {
+        let stem = out.file_name().map(|s| s.to_string_lossy().to_string()).unwrap_or_else(|| "choreo".into());
+        super::openpose::write_dir(seq, out, &stem, layout)
+    } else if out.extension().is_some_and(|x| x.eq_ignore_ascii_case("bvh")) {
+        super::bvh::write_sequence(seq, source, out)
+    } else {
+        write(seq, out)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -291,19 +305,5 @@ mod tests {
         let far = good.replacen("[0.0,100.25,1.0]", "[1e30,100.25,1.0]", 1);
         let e = from_slice(far.as_bytes(), p).unwrap_err().to_string();
         assert!(e.contains("bad.json") && e.contains("frame 0, joint 0") && e.contains("out of range"), "{e}");
-    }
-}
-
-/// Writes `seq` where `out` says: a folder (a path ending in `/`, or an existing folder) of
-/// OpenPose per-frame JSON in `layout`, a .bvh file (the 3-D track; `source` is the input it was
-/// made from, named in the file), or else a choreo pose file.
-pub fn write_any(seq: &Sequence, out: &Path, layout: super::openpose::OpenPoseLayout, source: &Path) -> Result<(), PoseError> {
-    if out.to_string_lossy().ends_with('/') || out.is_dir() {
-        let stem = out.file_name().map(|s| s.to_string_lossy().to_string()).unwrap_or_else(|| "choreo".into());
-        super::openpose::write_dir(seq, out, &stem, layout)
-    } else if out.extension().is_some_and(|x| x.eq_ignore_ascii_case("bvh")) {
-        super::bvh::write_sequence(seq, source, out)
-    } else {
-        write(seq, out)
     }
 }
