@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 use choreo::audio::beatnet::{self, BeatNet};
 use choreo::audio::dbn::{self, DbnConfig};
+use choreo::audio::beats::f_measure;
 use choreo::audio::{decode, detect_beats, logspec, AudioError, BeatConfig, BeatMethod};
 use choreo::io::read_npy_f32;
 
@@ -96,7 +97,8 @@ fn dbn_with_tempo_prior_matches_its_numpy_twin() {
     let (act, _, _) = read_npy_f32(&fixtures().join("dbn_act.npy")).unwrap();
     let d = dbn::decode(&act, &DbnConfig::default());
     assert!(DbnConfig::default().tempo_prior.is_some());
-    let ours: Vec<f64> = d.beats.iter().map(|&f| f as f64 / 50.0).collect();
+    assert_eq!(d.fps, 50.0 * dbn::DEFAULT_UPSAMPLE as f64);
+    let ours = d.times();
     let text = std::fs::read_to_string(fixtures().join("dbn_prior_beats.txt")).unwrap();
     let want: Vec<f64> = text.lines().map(|l| l.trim().parse().unwrap()).collect();
     assert_eq!(ours.len(), want.len());
@@ -106,10 +108,26 @@ fn dbn_with_tempo_prior_matches_its_numpy_twin() {
 }
 
 #[test]
+fn upsampled_dbn_keeps_a_fast_song_at_its_tempo() {
+    // tools/beats/tune_dbn.py --fixture --renders: BeatNet's activation on a MIDI render at 186 BPM
+    // (freedoom's D_E1M1, not in beats-dev) with its true beats. Every beat has a clear peak, but
+    // at 50 frames/s a beat is 16.13 frames, so the peaks fall 16 or 17 frames apart and
+    // madmom's whole-frame decoder keeps every other one; upsampled 4x it follows them.
+    let (act, rows, _) = read_npy_f32(&fixtures().join("fast_act.npy")).unwrap();
+    let truth: Vec<f64> = std::fs::read_to_string(fixtures().join("fast_beats.txt")).unwrap().lines().map(|l| l.trim().parse().unwrap()).collect();
+    assert_eq!((rows, truth.len()), (1500, 93));
+    let f = |cfg: &DbnConfig| f_measure(&dbn::decode(&act, cfg).times(), &truth, 0.07);
+    let (madmom, whole, up) = (f(&DbnConfig::madmom()), f(&DbnConfig { upsample: 1, ..DbnConfig::default() }), f(&DbnConfig::default()));
+    println!("F: madmom {madmom:.3}, default at 50 frames/s {whole:.3}, default (upsampled) {up:.3}");
+    assert!(madmom < 0.7 && whole < 0.7, "{madmom} {whole}");
+    assert!(up > 0.98, "{up}");
+}
+
+#[test]
 fn fast_dbn_equals_dense_reference_on_real_activation() {
     let (act, _, _) = read_npy_f32(&fixtures().join("dbn_act.npy")).unwrap();
     // the dense twin is O(states²) per frame: a narrower tempo range (the clip is at 86 BPM) and 8 s
-    let cfg = DbnConfig { min_bpm: 70.0, max_bpm: 110.0, ..DbnConfig::default() };
+    let cfg = DbnConfig { min_bpm: 70.0, max_bpm: 110.0, upsample: 1, ..DbnConfig::default() };
     let act = &act[..400];
     for cfg in [cfg.clone(), DbnConfig { tempo_prior: None, ..cfg }] {
         let fast = dbn::decode(act, &cfg);
@@ -118,7 +136,9 @@ fn fast_dbn_equals_dense_reference_on_real_activation() {
     }
 }
 
-// (the default decoder adds the tempo-prior pass; on this clip it keeps madmom's beats)
+// (the default decoder adds the tempo-prior pass and decodes at 200 frames/s; on this clip it
+// finds madmom's beats, each within one 50-frames/s frame: a beat is the activation's maximum
+// inside its run of beat states, which at 4x can end between two of the network's frames)
 #[test]
 fn whole_tracker_gives_madmoms_beats() {
     let (Some(wav), Some(())) = (country(), runtime()) else { return };
@@ -126,9 +146,13 @@ fn whole_tracker_gives_madmoms_beats() {
     assert_eq!(b.method, "beatnet");
     let want = madmom_beats();
     assert_eq!(b.beats.len(), want.len());
+    let mut exact = 0;
     for (a, w) in b.beats.iter().zip(&want) {
-        assert!((a - w).abs() < 1e-6, "{a} vs {w}");
+        assert!((a - w).abs() <= 0.02 + 1e-9, "{a} vs {w}");
+        exact += usize::from((a - w).abs() < 1e-6);
     }
+    println!("{exact} of {} beats at madmom's frame exactly", want.len());
+    assert!(exact * 4 >= want.len() * 3, "{exact} of {}", want.len());
     assert_eq!(b.tempo.len(), b.beats.len());
     assert!(b.tempo.iter().all(|[_, bpm]| (80.0..95.0).contains(bpm)), "{:?}", b.tempo);
     // byte-identical on a second run

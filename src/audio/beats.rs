@@ -369,11 +369,12 @@ pub fn beatnet_track(audio: &Audio, net: &mut BeatNet, dbn_cfg: &DbnConfig) -> R
     let rows = beatnet_activations(audio, net)?;
     let act: Vec<f32> = rows.iter().map(|r| r[0] + r[1]).collect();
     let d = dbn::decode(&act, dbn_cfg);
-    let beats: Vec<f64> = d.beats.iter().map(|&f| f as f64 / dbn_cfg.fps).collect();
-    let tempo: Vec<[f64; 2]> = beats.iter().zip(&d.intervals).map(|(&t, &i)| [t, 60.0 * dbn_cfg.fps / i as f64]).collect();
+    let beats = d.times();
+    let tempo: Vec<[f64; 2]> = beats.iter().zip(&d.intervals).map(|(&t, &i)| [t, 60.0 * d.fps / i as f64]).collect();
     let bpm = median_interval(&beats).map(|p| 60.0 / p).unwrap_or(0.0);
     let down: Vec<f32> = rows.iter().map(|r| r[1]).collect();
-    let (beats_per_bar, downbeats) = match meter(&d.beats, &down) {
+    let frames: Vec<usize> = beats.iter().map(|&t| (t * dbn_cfg.fps).round() as usize).collect();
+    let (beats_per_bar, downbeats) = match meter(&frames, &down) {
         Some((m, phase)) => (m, beats.iter().skip(phase).step_by(m).copied().collect()),
         None => (0, vec![]),
     };

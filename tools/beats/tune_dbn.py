@@ -40,10 +40,10 @@ FPS = 50
 RATES = {"r080": (4, 5), "r090": (9, 10), "r110": (11, 10), "r125": (5, 4)}  # speed = p / q
 
 
-def decode(act, fps=FPS, min_bpm=55.0, max_bpm=215.0, lt=100.0, lo=16.0, prior=None):
+def decode(act, fps=FPS, min_bpm=55.0, max_bpm=215.0, lt=100.0, lo=16.0, prior=None, os=1.0):
     """madmom's beat DBN (Krebs et al. 2015) in numpy; `prior` = (center_bpm, sigma_octaves, weight)
-    adds weight * 0.5 * (log2(bpm / center) / sigma)^2 to the cost of entering a chain. Returns beat
-    frames and the interval at each frame."""
+    adds weight * 0.5 * (log2(bpm / center) / sigma)^2 to the cost of entering a chain; `os` scales the
+    observation log-likelihoods. Returns beat frames and the interval at each frame."""
     act = np.clip(np.nan_to_num(np.asarray(act, np.float64)), 0.0, 1.0)
     ints = np.arange(int(np.round(60 * fps / max_bpm)), int(np.round(60 * fps / min_bpm)) + 1)
     n = len(ints)
@@ -52,7 +52,7 @@ def decode(act, fps=FPS, min_bpm=55.0, max_bpm=215.0, lt=100.0, lo=16.0, prior=N
     p /= p.sum(1, keepdims=True)
     with np.errstate(divide="ignore"):
         log_t = np.log(p)
-        ob, on = np.log(act), np.log((1 - act) / (lo - 1))
+        ob, on = os * np.log(act), os * np.log((1 - act) / (lo - 1))
     if prior is not None:
         c, sig, w = prior
         log_t = log_t - w * 0.5 * (np.log2(60 * fps / ints / c) / sig)[None, :] ** 2
@@ -99,14 +99,26 @@ def decode(act, fps=FPS, min_bpm=55.0, max_bpm=215.0, lt=100.0, lo=16.0, prior=N
     return np.array(out, np.int64), iv
 
 
-def decode_prior(act, sigma=0.1, weight=3.0, **kw):
-    """The default of src/audio/dbn.rs: a first pass, then a second with the prior centred on the
-    first pass's median beat interval (first pass kept when it has under 3 beats)."""
-    b, iv = decode(act, **kw)
+def upsample(act, k):
+    """`act` linearly interpolated at k points per frame (the last frame's value held after it)."""
+    act = np.clip(np.nan_to_num(np.asarray(act, np.float64)), 0.0, 1.0)
+    return np.interp(np.arange(len(act) * k) / k, np.arange(len(act)), act) if k > 1 else act
+
+
+def decode_prior(act, sigma=0.1, weight=3.0, k=4, range_oct=0.5, min_bpm=55.0, max_bpm=215.0, **kw):
+    """The default of src/audio/dbn.rs (DbnConfig::default): the activation upsampled k times
+    (observations scaled by 1/k), a first pass, then a second with the prior centred on the first
+    pass's median beat interval over the tempi within range_oct octaves of it (first pass kept when
+    it has under 3 beats). Returns beat TIMES in seconds and the interval (in frames of fps * k) at
+    each frame. k=1, range_oct=inf: session 5's decoder."""
+    a, f = upsample(act, k), FPS * k
+    b, iv = decode(a, fps=f, os=1.0 / k, min_bpm=min_bpm, max_bpm=max_bpm, **kw)
     if len(b) < 3:
-        return b, iv
-    center = 60.0 / np.median(np.diff(b / FPS))
-    return decode(act, prior=(center, sigma, weight), **kw)
+        return b / f, iv
+    center = 60.0 / np.median(np.diff(b / f))
+    lo, hi = max(min_bpm, center * 2.0 ** -range_oct), min(max_bpm, center * 2.0 ** range_oct)
+    b, iv = decode(a, fps=f, os=1.0 / k, min_bpm=lo, max_bpm=hi, prior=(center, sigma, weight), **kw)
+    return b / f, iv
 
 
 def make_set(work):
@@ -139,10 +151,45 @@ def make_set(work):
     return {s.stem: (np.fromfile(acts / f"{s.stem}.f32", dtype="<f4").reshape(-1, 3), anns[s.stem]) for s in songs}
 
 
+FAST_FIXTURE = "fd1_e1m1_s1.00_t45"  # freedoom1 D_E1M1 (BSD-3-Clause) at its own tempo, from 45 s
+
+
+def _up_unscaled(act, k):
+    """Upsampled k times, observations NOT scaled (each peak then weighs k times as much)."""
+    a, f = upsample(act, k), FPS * k
+    b, _ = decode(a, fps=f)
+    if len(b) < 3:
+        return b / f
+    c = 60.0 / np.median(np.diff(b / f))
+    return decode(a, fps=f, prior=(c, 0.1, 3.0))[0] / f
+
+
+def render_set(work):
+    """[(name, activation [T, 3], beats)] of the excerpts in WORK/excerpts (made by
+    finetune_beatnet.py data: features and beats of new MIDI renders, no beats-dev piece among
+    them), through the shipped models/beatnet.onnx with onnxruntime; cached in WORK/act_onnx."""
+    import onnxruntime as ort
+    sess = None
+    cache = work / "act_onnx"
+    cache.mkdir(exist_ok=True)
+    out = []
+    for f in sorted((work / "excerpts").glob("*.npz")):
+        c = cache / f"{f.stem}.npy"
+        d = np.load(f)
+        if not c.exists():
+            sess = sess or ort.InferenceSession(str(ROOT / "models" / "beatnet.onnx"), providers=["CPUExecutionProvider"])
+            np.save(c, sess.run(None, {"feats": d["feats"][None].astype(np.float32)})[0][0])
+        out.append((f.stem, np.load(c), d["beats"]))
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--work", default="/tmp/choreo-tune-dbn")
     ap.add_argument("--fixture", action="store_true", help="write tests/fixtures/beatnet/dbn_prior_beats.txt")
+    ap.add_argument("--fixture-only", action="store_true", help="with --fixture: stop after writing it")
+    ap.add_argument("--renders", help="also score the renders of tools/beats/finetune_beatnet.py data (its --work folder)")
+    ap.add_argument("--all", action="store_true", help="also the settings rejected in session 5")
     args = ap.parse_args()
     fx = ROOT / "tests" / "fixtures" / "beatnet"
     act = np.load(fx / "dbn_act.npy")[:, 0]
@@ -151,33 +198,52 @@ def main():
     assert np.allclose(decode(act)[0] / FPS, mm), "the numpy twin differs from madmom"
     if args.fixture:
         b, _ = decode_prior(act)
-        (fx / "dbn_prior_beats.txt").write_text("".join(f"{f / FPS:.2f}\n" for f in b))
+        (fx / "dbn_prior_beats.txt").write_text("".join(f"{t:.3f}\n" for t in b))
         print("wrote", fx / "dbn_prior_beats.txt", len(b), "beats")
+        if args.fixture_only:
+            return
 
     data = make_set(pathlib.Path(args.work))
     tuning, _ = dev_split()
     sets = {"tun": tuning,
             "aug": [n for n in data if n not in tuning and 80 <= 60 / np.median(np.diff(data[n][1])) <= 180],
             "augall": [n for n in data if n not in tuning]}
+    if args.renders:
+        for n, a, ann in render_set(pathlib.Path(args.renders)):
+            data[n] = (a, ann)
+            sets.setdefault("renders", []).append(n)
+            if args.fixture and n == FAST_FIXTURE:
+                # a fast song (186 BPM) that madmom's whole-frame decoder tracks at half tempo
+                np.save(fx / "fast_act.npy", (a[:, 0] + a[:, 1]).astype(np.float32)[:, None])
+                (fx / "fast_beats.txt").write_text("".join(f"{t:.4f}\n" for t in ann))
+                print("wrote", fx / "fast_act.npy", "and fast_beats.txt")
 
     def score(label, fn):
-        res = {k: np.mean([f_measure(fn(data[n][0]) / FPS, data[n][1]) for n in names]) for k, names in sets.items()}
-        print(f"{label:44s}" + " ".join(f"{k} {v:.4f}" for k, v in res.items()), flush=True)
+        """fn: activation [T, 3] -> beat times (s)."""
+        res = {k: np.mean([f_measure(fn(data[n][0]), data[n][1]) for n in names]) for k, names in sets.items()}
+        print(f"{label:48s}" + " ".join(f"{k} {v:.4f}" for k, v in res.items()), flush=True)
 
     both = lambda a: a[:, 0] + a[:, 1]  # noqa: E731
-    score("madmom's decoder", lambda a: decode(both(a))[0])
-    for lt in (30, 300):
-        score(f"transition lambda {lt}", lambda a: decode(both(a), lt=lt)[0])
-    for lo in (8, 32):
-        score(f"observation lambda {lo}", lambda a: decode(both(a), lo=lo)[0])
-    for lo_b, hi_b in ((60, 200), (70, 190)):
-        score(f"tempo range {lo_b}-{hi_b}", lambda a: decode(both(a), min_bpm=lo_b, max_bpm=hi_b)[0])
-    score("fixed prior around 120 BPM (0.5 oct, w 3)", lambda a: decode(both(a), prior=(120.0, 0.5, 3.0))[0])
-    score("beat only", lambda a: decode(a[:, 0])[0])
-    score("squared activation", lambda a: decode(both(a) ** 2)[0])
-    for sig in (0.05, 0.1, 0.2):
-        for w in (1.0, 3.0, 10.0):
-            score(f"tempo prior sigma {sig} oct, weight {w}", lambda a: decode_prior(both(a), sig, w)[0])
+    one = lambda a, **kw: decode(both(a), **kw)[0] / FPS  # noqa: E731
+    score("madmom's decoder", one)
+    score("session 5: + tempo prior (k 1, all tempi)", lambda a: decode_prior(both(a), k=1, range_oct=np.inf)[0])
+    for k in (2, 3, 4):
+        score(f"upsampled {k}x, observations x 1/{k}", lambda a: decode_prior(both(a), k=k, range_oct=np.inf)[0])
+    score("upsampled 4x, second pass within 0.5 oct (default)", lambda a: decode_prior(both(a))[0])
+    score("upsampled 2x, observations not scaled", lambda a: _up_unscaled(both(a), 2))
+    if args.all:
+        for lt in (30, 300):
+            score(f"transition lambda {lt}", lambda a: one(a, lt=lt))
+        for lo in (8, 32):
+            score(f"observation lambda {lo}", lambda a: one(a, lo=lo))
+        for lo_b, hi_b in ((60, 200), (70, 190)):
+            score(f"tempo range {lo_b}-{hi_b}", lambda a: one(a, min_bpm=lo_b, max_bpm=hi_b))
+        score("fixed prior around 120 BPM (0.5 oct, w 3)", lambda a: one(a, prior=(120.0, 0.5, 3.0)))
+        score("beat only", lambda a: decode(a[:, 0])[0] / FPS)
+        score("squared activation", lambda a: decode(both(a) ** 2)[0] / FPS)
+        for sig in (0.05, 0.1, 0.2):
+            for w in (1.0, 3.0, 10.0):
+                score(f"tempo prior sigma {sig} oct, weight {w}", lambda a: decode_prior(both(a), sig, w)[0])
 
 
 if __name__ == "__main__":
