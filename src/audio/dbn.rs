@@ -57,9 +57,6 @@ pub struct DbnConfig {
     /// Decode on the activation linearly interpolated to `upsample` × `fps` (1: madmom), each
     /// sub-frame's log-likelihoods scaled by 1/`upsample` (see the module documentation).
     pub upsample: usize,
-    /// At most this many beat intervals, log-spaced between the tempo limits (madmom's
-    /// `num_tempi`); `None`: every integer interval (madmom's default).
-    pub num_tempi: Option<usize>,
 }
 
 /// The second pass's prior: a Gaussian on log2 tempo around the first pass's median tempo,
@@ -84,7 +81,7 @@ impl Default for TempoPrior {
 impl DbnConfig {
     /// madmom's `DBNBeatTrackingProcessor` defaults, one pass (the parity tests use it).
     pub fn madmom() -> Self {
-        DbnConfig { min_bpm: 55.0, max_bpm: 215.0, transition_lambda: 100.0, observation_lambda: 16.0, fps: 50.0, tempo_prior: None, upsample: 1, num_tempi: None }
+        DbnConfig { min_bpm: 55.0, max_bpm: 215.0, transition_lambda: 100.0, observation_lambda: 16.0, fps: 50.0, tempo_prior: None, upsample: 1 }
     }
 }
 
@@ -147,24 +144,6 @@ fn round_half_even(x: f64) -> f64 {
     }
 }
 
-/// madmom's log-spaced intervals (`BeatStateSpace` with `num_intervals`): the rounded values of
-/// `m` log-spaced points from `min` to `max`, deduplicated, with `m` raised from `n` until at
-/// least `n` distinct intervals remain.
-fn log_intervals(min: f64, max: f64, n: usize) -> Vec<usize> {
-    let (a, b) = (min.log2(), max.log2());
-    let mut m = n;
-    loop {
-        let mut v: Vec<usize> = (0..m)
-            .map(|j| round_half_even((a + (b - a) * j as f64 / (m - 1) as f64).exp2()).max(1.0) as usize)
-            .collect();
-        v.dedup();
-        if v.len() >= n {
-            return v;
-        }
-        m += 1;
-    }
-}
-
 struct Model {
     intervals: Vec<usize>,
     /// log transition probability from chain `a`'s last state to chain `b`'s first state, `[a][b]`.
@@ -196,11 +175,7 @@ impl Model {
         if hi < lo || hi > 100_000 {
             return None;
         }
-        let intervals = match cfg.num_tempi {
-            Some(n) if n >= 2 && n < hi - lo + 1 => log_intervals(60.0 * cfg.fps / cfg.max_bpm, 60.0 * cfg.fps / cfg.min_bpm, n),
-            Some(n) if n < 2 => return None,
-            _ => (lo..=hi).collect(),
-        };
+        let intervals: Vec<usize> = (lo..=hi).collect();
         let log_trans: Vec<Vec<f64>> = intervals
             .iter()
             .map(|&a| {
