@@ -8,13 +8,15 @@
 //!   Runtime ([`super::beatnet`]) on madmom's log-filtered spectrogram ([`super::logspec`], the
 //!   song resampled to 22.05 kHz), then decoded by madmom's beat DBN written in Rust
 //!   ([`super::dbn`], madmom's settings: 55–215 BPM, λ 100, observation λ 16, plus a second
-//!   pass with a tempo prior around the first pass's median tempo). The beat
+//!   pass with a tempo prior around the first pass's median tempo, both on the activation
+//!   upsampled 4× so that fast beats need not fall on whole 20-ms frames). The beat
 //!   activation is P(beat) + P(downbeat). Downbeats and meter come from P(downbeat) at the
 //!   decoded beats ([`meter`]); the tempo curve from the DBN's state at each beat. Songs under
 //!   [`BEATNET_MIN_S`] fall back to `dp` with a warning. Chosen by measurement on the 16 tuning
 //!   files of `beats-dev` (`tools/bench/beats.sh`, figures in the README): mean F 0.986
-//!   against dp's 0.715 (0.996 with the tempo-prior pass, `tools/beats/tune_dbn.py`); each
-//!   network alone gave 0.825 / 0.939 / 0.899 (madmom's DBN in Python).
+//!   against dp's 0.715 (0.996 with the tempo-prior pass, `tools/beats/tune_dbn.py`; 0.995
+//!   upsampled, which lifts 221 new MIDI renders from 0.917 to 0.934); each network alone gave
+//!   0.825 / 0.939 / 0.899 (madmom's DBN in Python).
 //!
 //! * [`BeatMethod::Dp`]: an offline tracker after Ellis (2007), "Beat tracking by
 //!   dynamic programming", written here from scratch in the style of librosa's `beat_track`:
