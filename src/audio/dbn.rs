@@ -34,7 +34,7 @@
 //!   frames apart, every change of chain costs λ·|Δ|/16 ≈ 6 nats, and the path keeps every other
 //!   beat instead (93 BPM). On 221 new MIDI renders (70–190 BPM, none of beats-dev's pieces; see
 //!   `tools/beats/tune_dbn.py --renders`) mean F 0.917 → 0.934, on the tuning files played at
-//!   0.8–1.25× speed 0.936 → 0.979 (numbers from the numpy twin; README "Beat tracking").
+//!   0.8–1.25× speed 0.936 → 0.954 (numbers from the numpy twin; README "Beat tracking").
 //!
 //! [`decode`] does this in O(states + intervals²) per frame, using that a state has either one
 //! predecessor (the previous state of its chain) or the chains' last states. [`reference`] is
