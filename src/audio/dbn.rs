@@ -284,6 +284,7 @@ pub fn decode(act: &[f32], cfg: &DbnConfig) -> Decoded {
 
 /// The largest `from[i] + to[i]` and its first index: the same sums and the same first maximum
 /// as a plain scan, in two passes the compiler vectorises (four running maxima, then a search).
+#[inline(always)]
 fn best_entry(from: &[f64], to: &[f64]) -> (f64, usize) {
     let mut acc = [f64::NEG_INFINITY; 4];
     let (fc, tc) = (from.chunks_exact(4), to.chunks_exact(4));
@@ -304,6 +305,24 @@ fn best_entry(from: &[f64], to: &[f64]) -> (f64, usize) {
 }
 
 fn decode_pass(act: &[f64], m: &Model, cfg: &DbnConfig) -> Decoded {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2 (checked just above).
+        return unsafe { decode_pass_avx2(act, m, cfg) };
+    }
+    decode_pass_body(act, m, cfg)
+}
+
+/// [`decode_pass_body`] compiled for AVX2: wider vectors for the same f64 additions and
+/// comparisons (no fused multiply-add), so the same results, bit for bit, about twice as fast.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn decode_pass_avx2(act: &[f64], m: &Model, cfg: &DbnConfig) -> Decoded {
+    decode_pass_body(act, m, cfg)
+}
+
+#[inline(always)]
+fn decode_pass_body(act: &[f64], m: &Model, cfg: &DbnConfig) -> Decoded {
     let n_int = m.intervals.len();
     let offsets: Vec<usize> = m.intervals.iter().scan(0, |acc, &i| {
         let o = *acc;
@@ -532,6 +551,20 @@ mod tests {
         // an unusable prior is refused like any unusable setting
         let bad = DbnConfig { tempo_prior: Some(TempoPrior { sigma_octaves: 0.0, ..TempoPrior::default() }), ..DbnConfig::madmom() };
         assert_eq!(decode(&act, &bad), one);
+    }
+
+    #[test]
+    fn vectorised_pass_equals_the_portable_one() {
+        // decode() takes the AVX2 build of the pass where the CPU has it; same sums, same path
+        let mut act = pulses(3000, 23.3, 4.0, 0.03);
+        for (i, a) in act.iter_mut().enumerate() {
+            *a = (*a + 0.2 * ((i * 7919 % 17) as f32 / 17.0)).min(1.0);
+        }
+        for cfg in [DbnConfig::default(), DbnConfig::madmom()] {
+            let d = decode(&act, &cfg);
+            assert!(d.beats.len() > 100);
+            assert_eq!(d, passes(&act, &cfg, decode_pass_body));
+        }
     }
 
     #[test]
