@@ -35,6 +35,9 @@
 //!   beat instead (93 BPM). On 221 new MIDI renders (70–190 BPM, none of beats-dev's pieces; see
 //!   `tools/beats/tune_dbn.py --renders`) mean F 0.917 → 0.934, on the tuning files played at
 //!   0.8–1.25× speed 0.936 → 0.954 (numbers from the numpy twin; README "Beat tracking").
+//!   For speed the default also drops transitions of weight ≤ e^−20 ([`DbnConfig::transition_cut`];
+//!   madmom: 2.2e-16), i.e. tempo jumps of 20 % or more at one beat, and the pass runs compiled
+//!   for AVX2 where the CPU has it (same sums, same results).
 //!
 //! [`decode`] does this in O(states + intervals²) per frame, using that a state has either one
 //! predecessor (the previous state of its chain) or the chains' last states. [`reference`] is
@@ -57,6 +60,10 @@ pub struct DbnConfig {
     /// Decode on the activation linearly interpolated to `upsample` × `fps` (1: madmom), each
     /// sub-frame's log-likelihoods scaled by 1/`upsample` (see the module documentation).
     pub upsample: usize,
+    /// Transitions whose weight `exp(−λ·|j/i − 1|)` is at most this are dropped before each row
+    /// is normalised (madmom: `np.spacing(1)` = 2.2e-16, i.e. tempo jumps under 36 % at λ 100;
+    /// default e^−20: under 20 %, half the work per frame).
+    pub transition_cut: f64,
 }
 
 /// The second pass's prior: a Gaussian on log2 tempo around the first pass's median tempo,
@@ -81,7 +88,7 @@ impl Default for TempoPrior {
 impl DbnConfig {
     /// madmom's `DBNBeatTrackingProcessor` defaults, one pass (the parity tests use it).
     pub fn madmom() -> Self {
-        DbnConfig { min_bpm: 55.0, max_bpm: 215.0, transition_lambda: 100.0, observation_lambda: 16.0, fps: 50.0, tempo_prior: None, upsample: 1 }
+        DbnConfig { min_bpm: 55.0, max_bpm: 215.0, transition_lambda: 100.0, observation_lambda: 16.0, fps: 50.0, tempo_prior: None, upsample: 1, transition_cut: f64::EPSILON }
     }
 }
 
@@ -89,12 +96,15 @@ impl Default for DbnConfig {
     /// madmom's settings plus the tempo-prior pass ([`TempoPrior::default`]), on the activation
     /// upsampled 4× ([`DEFAULT_UPSAMPLE`]).
     fn default() -> Self {
-        DbnConfig { tempo_prior: Some(TempoPrior::default()), upsample: DEFAULT_UPSAMPLE, ..DbnConfig::madmom() }
+        DbnConfig { tempo_prior: Some(TempoPrior::default()), upsample: DEFAULT_UPSAMPLE, transition_cut: DEFAULT_TRANSITION_CUT, ..DbnConfig::madmom() }
     }
 }
 
 /// [`DbnConfig::default`]'s upsampling factor.
 pub const DEFAULT_UPSAMPLE: usize = 4;
+
+/// [`DbnConfig::default`]'s transition cut: e^−20.
+pub const DEFAULT_TRANSITION_CUT: f64 = 2.061_153_622_438_558e-9;
 
 /// Largest accepted [`DbnConfig::upsample`].
 pub const MAX_UPSAMPLE: usize = 16;
@@ -162,7 +172,9 @@ impl Model {
     /// The model; with `prior` `Some((center_bpm, prior))`, entering a chain also pays the
     /// tempo prior.
     fn new(cfg: &DbnConfig, prior: Option<(f64, TempoPrior)>) -> Option<Model> {
-        if !(cfg.min_bpm > 0.0 && cfg.max_bpm >= cfg.min_bpm && cfg.fps > 0.0 && cfg.observation_lambda > 1.0 && cfg.transition_lambda >= 0.0) {
+        if !(cfg.min_bpm > 0.0 && cfg.max_bpm >= cfg.min_bpm && cfg.fps > 0.0 && cfg.observation_lambda > 1.0 && cfg.transition_lambda >= 0.0)
+            || !(0.0..1.0).contains(&cfg.transition_cut)
+        {
             return None;
         }
         if let Some((c, p)) = prior {
@@ -182,7 +194,7 @@ impl Model {
                 let mut p: Vec<f64> = intervals
                     .iter()
                     .map(|&b| (-cfg.transition_lambda * (b as f64 / a as f64 - 1.0).abs()).exp())
-                    .map(|p| if p <= f64::EPSILON { 0.0 } else { p })
+                    .map(|p| if p <= cfg.transition_cut { 0.0 } else { p })
                     .collect();
                 let s: f64 = p.iter().sum();
                 p.iter_mut().for_each(|v| *v = (*v / s).ln());

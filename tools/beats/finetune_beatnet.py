@@ -330,7 +330,7 @@ def score(models, sets):
             fs = []
             for _, feats, ann in items:
                 a = ensemble(models, torch.from_numpy(feats)[None])[0].numpy()
-                fs.append(f_measure(decode_prior(a[:, 0] + a[:, 1])[0], ann))  # session 6 ran it with k=1, range_oct=inf
+                fs.append(f_measure(decode_prior(a[:, 0] + a[:, 1])[0], ann))  # session 6 ran it with k=1, range_oct=inf, cut=np.spacing(1)
             res[k] = float(np.mean(fs))
     return res
 

@@ -54,7 +54,7 @@ def score():
             fs = []
             for _, feats, ann in items:
                 a = ensemble(models, torch.from_numpy(feats)[None])[0].numpy()
-                fs.append(f_measure(decode_prior(a[:, 0] + a[:, 1], k=1, range_oct=np.inf)[0], ann))
+                fs.append(f_measure(decode_prior(a[:, 0] + a[:, 1], k=1, range_oct=np.inf, cut=np.spacing(1))[0], ann))
             res[k] = float(np.mean(fs)) if fs else float('nan')
     return res
 log = open(out / 'log', 'a')

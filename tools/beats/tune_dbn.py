@@ -40,15 +40,16 @@ FPS = 50
 RATES = {"r080": (4, 5), "r090": (9, 10), "r110": (11, 10), "r125": (5, 4)}  # speed = p / q
 
 
-def decode(act, fps=FPS, min_bpm=55.0, max_bpm=215.0, lt=100.0, lo=16.0, prior=None, os=1.0):
+def decode(act, fps=FPS, min_bpm=55.0, max_bpm=215.0, lt=100.0, lo=16.0, prior=None, os=1.0, cut=np.spacing(1)):
     """madmom's beat DBN (Krebs et al. 2015) in numpy; `prior` = (center_bpm, sigma_octaves, weight)
     adds weight * 0.5 * (log2(bpm / center) / sigma)^2 to the cost of entering a chain; `os` scales the
-    observation log-likelihoods. Returns beat frames and the interval at each frame."""
+    observation log-likelihoods; transition weights <= `cut` are dropped (madmom: np.spacing(1)).
+    Returns beat frames and the interval at each frame."""
     act = np.clip(np.nan_to_num(np.asarray(act, np.float64)), 0.0, 1.0)
     ints = np.arange(int(np.round(60 * fps / max_bpm)), int(np.round(60 * fps / min_bpm)) + 1)
     n = len(ints)
     p = np.exp(-lt * np.abs(ints[None, :] / ints[:, None] - 1))
-    p[p <= np.spacing(1)] = 0
+    p[p <= cut] = 0
     p /= p.sum(1, keepdims=True)
     with np.errstate(divide="ignore"):
         log_t = np.log(p)
@@ -105,19 +106,20 @@ def upsample(act, k):
     return np.interp(np.arange(len(act) * k) / k, np.arange(len(act)), act) if k > 1 else act
 
 
-def decode_prior(act, sigma=0.1, weight=3.0, k=4, range_oct=0.5, min_bpm=55.0, max_bpm=215.0, **kw):
+def decode_prior(act, sigma=0.1, weight=3.0, k=4, range_oct=0.5, min_bpm=55.0, max_bpm=215.0, cut=np.exp(-20.0), **kw):
     """The default of src/audio/dbn.rs (DbnConfig::default): the activation upsampled k times
     (observations scaled by 1/k), a first pass, then a second with the prior centred on the first
     pass's median beat interval over the tempi within range_oct octaves of it (first pass kept when
     it has under 3 beats). Returns beat TIMES in seconds and the interval (in frames of fps * k) at
-    each frame. k=1, range_oct=inf: session 5's decoder."""
+    each frame. Transition weights <= cut (e^-20) are dropped. k=1, range_oct=inf, cut=np.spacing(1):
+    session 5's decoder."""
     a, f = upsample(act, k), FPS * k
-    b, iv = decode(a, fps=f, os=1.0 / k, min_bpm=min_bpm, max_bpm=max_bpm, **kw)
+    b, iv = decode(a, fps=f, os=1.0 / k, min_bpm=min_bpm, max_bpm=max_bpm, cut=cut, **kw)
     if len(b) < 3:
         return b / f, iv
     center = 60.0 / np.median(np.diff(b / f))
     lo, hi = max(min_bpm, center * 2.0 ** -range_oct), min(max_bpm, center * 2.0 ** range_oct)
-    b, iv = decode(a, fps=f, os=1.0 / k, min_bpm=lo, max_bpm=hi, prior=(center, sigma, weight), **kw)
+    b, iv = decode(a, fps=f, os=1.0 / k, min_bpm=lo, max_bpm=hi, prior=(center, sigma, weight), cut=cut, **kw)
     return b / f, iv
 
 
@@ -226,10 +228,12 @@ def main():
     both = lambda a: a[:, 0] + a[:, 1]  # noqa: E731
     one = lambda a, **kw: decode(both(a), **kw)[0] / FPS  # noqa: E731
     score("madmom's decoder", one)
-    score("session 5: + tempo prior (k 1, all tempi)", lambda a: decode_prior(both(a), k=1, range_oct=np.inf)[0])
+    sp = np.spacing(1)
+    score("session 5: + tempo prior (k 1, all tempi)", lambda a: decode_prior(both(a), k=1, range_oct=np.inf, cut=sp)[0])
     for k in (2, 3, 4):
-        score(f"upsampled {k}x, observations x 1/{k}", lambda a: decode_prior(both(a), k=k, range_oct=np.inf)[0])
-    score("upsampled 4x, second pass within 0.5 oct (default)", lambda a: decode_prior(both(a))[0])
+        score(f"upsampled {k}x, observations x 1/{k}", lambda a: decode_prior(both(a), k=k, range_oct=np.inf, cut=sp)[0])
+    score("upsampled 4x, second pass within 0.5 oct", lambda a: decode_prior(both(a), cut=sp)[0])
+    score("same, transitions under e^-20 dropped (default)", lambda a: decode_prior(both(a))[0])
     score("upsampled 2x, observations not scaled", lambda a: _up_unscaled(both(a), 2))
     if args.all:
         for lt in (30, 300):
@@ -243,7 +247,7 @@ def main():
         score("squared activation", lambda a: decode(both(a) ** 2)[0] / FPS)
         for sig in (0.05, 0.1, 0.2):
             for w in (1.0, 3.0, 10.0):
-                score(f"tempo prior sigma {sig} oct, weight {w}", lambda a: decode_prior(both(a), sig, w)[0])
+                score(f"tempo prior sigma {sig} oct, weight {w}", lambda a: decode_prior(both(a), sig, w, k=1, range_oct=np.inf, cut=sp)[0])
 
 
 if __name__ == "__main__":
