@@ -14,17 +14,27 @@ so that decoding them here gives what `choreo beats` gives. A numpy twin of the 
 madmom's on madmom's settings (checked below).
 
     PYTHON=/path/to/python-with-madmom,soundfile,scipy
-    $PYTHON tools/beats/tune_dbn.py [--work /tmp/choreo-tune-dbn] [--fixture]
+    $PYTHON tools/beats/tune_dbn.py [--work /tmp/choreo-tune-dbn] [--fixture [--fixture-only]]
+        [--renders /work/beatdata] [--all]
 
 --fixture also writes tests/fixtures/beatnet/dbn_prior_beats.txt: this twin's beats, with the
-default tempo prior, on tests/fixtures/beatnet/dbn_act.npy (tests/beatnet.rs compares the Rust decoder).
+default decoder (decode_prior), on tests/fixtures/beatnet/dbn_act.npy (tests/beatnet.rs compares the
+Rust decoder); with --renders also fast_act.npy / fast_beats.txt (a 186-BPM render).
+--renders WORK adds the `renders` set: the 221 excerpts of finetune_beatnet.py's `data` step (new
+openmsx/freedoom MIDI renders, no beats-dev piece), through models/beatnet.onnx (onnxruntime).
 
-Measured (the choice in DbnConfig::default, one line per setting, mean F +-70 ms):
-    madmom's decoder                      tun 0.9859 aug 0.9326 augall 0.8889
-    + tempo prior sigma 0.1 oct, weight 3 tun 0.9956 aug 0.9357 augall 0.8937
-(transition lambda 30/300, observation lambda 8/32, tempo ranges 60-200 / 70-190, a fixed prior
-around 120 BPM, the bar-pointer downbeat DBN on (beat, downbeat), beat-only or squared activations,
-and averaging activations over 0.9x/1.1x speed were all worse or equal on tun and aug.)
+Measured (one line per setting, mean F +-70 ms; session 7, 2026-12-01):
+    madmom's decoder                                 tun 0.9859 aug 0.9326 augall 0.8889 renders 0.9170
+    session 5: + tempo prior (k 1, all tempi)        tun 0.9956 aug 0.9357 augall 0.8937 renders 0.9171
+    upsampled 2x, observations x 1/2                 tun 0.9955 aug 0.9347 augall 0.9015 renders 0.9267
+    upsampled 3x, observations x 1/3                 tun 0.9728 aug 0.9407 augall 0.9006 renders 0.9345
+    upsampled 4x, observations x 1/4                 tun 0.9947 aug 0.9535 augall 0.9260 renders 0.9344
+    upsampled 4x, second pass within 0.5 oct         tun 0.9947 aug 0.9535 augall 0.9260 renders 0.9344
+    same, transitions under e^-20 dropped (default)  the same F on every file (scratch run)
+    upsampled 2x, observations not scaled            tun 0.9712 aug 0.9462 augall 0.9097 renders 0.9241
+(--all, session 5: transition lambda 30/300, observation lambda 8/32, tempo ranges 60-200 / 70-190, a
+fixed prior around 120 BPM, the bar-pointer downbeat DBN on (beat, downbeat), beat-only or squared
+activations, and averaging activations over 0.9x/1.1x speed were all worse or equal on tun and aug.)
 """
 import argparse
 import pathlib
