@@ -190,25 +190,9 @@ pub fn resample(x: &[f32], from: u32, to: u32) -> Vec<f32> {
             }
             let pos = j * m;
             let (c, p) = (pos / l, pos % l);
-            dot(&phases[p], &padded[c..c + taps])
+            super::mfcc::dot8(&phases[p], &padded[c..c + taps])
         })
         .collect()
-}
-
-/// Σ a[i]·b[i] over the shorter of the two, in eight running sums (so the compiler can use
-/// vector instructions), added pairwise at the end.
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let n = a.len().min(b.len());
-    let (a, b) = (&a[..n], &b[..n]);
-    let mut acc = [0f32; 8];
-    let (ac, bc) = (a.chunks_exact(8), b.chunks_exact(8));
-    let tail: f32 = ac.remainder().iter().zip(bc.remainder()).map(|(x, y)| x * y).sum();
-    for (x, y) in ac.zip(bc) {
-        for k in 0..8 {
-            acc[k] += x[k] * y[k];
-        }
-    }
-    ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])) + tail
 }
 
 fn gcd(a: u64, b: u64) -> u64 {

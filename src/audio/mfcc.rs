@@ -241,8 +241,9 @@ fn sum8(x: &[f32]) -> f32 {
     acc.iter().sum::<f32>() + rest
 }
 
-/// Dot product with eight independent accumulators.
-fn dot8(a: &[f32], b: &[f32]) -> f32 {
+/// Dot product with eight independent accumulators (vectorised; also the resampler's,
+/// [`super::logspec::resample`]).
+pub(crate) fn dot8(a: &[f32], b: &[f32]) -> f32 {
     let mut acc = [0.0f32; 8];
     let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
     let rest: f32 = ca.remainder().iter().zip(cb.remainder()).map(|(x, y)| x * y).sum();

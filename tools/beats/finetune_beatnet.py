@@ -320,8 +320,10 @@ def eval_sets(pipe):
     return out
 
 
-def score(models, sets):
-    """Mean F (+-70 ms) per set through the numpy twin of choreo's decoder (tune_dbn.decode_prior)."""
+def score(models, sets, **decoder):
+    """Mean F (+-70 ms) per set through the numpy twin of choreo's decoder (tune_dbn.decode_prior,
+    with `decoder` as its keyword arguments: session 6 ran it with k=1, range_oct=inf,
+    cut=np.spacing(1), the decoder of that time). NaN for an empty set."""
     import torch
     from tune_dbn import decode_prior
     res = {}
@@ -330,8 +332,8 @@ def score(models, sets):
             fs = []
             for _, feats, ann in items:
                 a = ensemble(models, torch.from_numpy(feats)[None])[0].numpy()
-                fs.append(f_measure(decode_prior(a[:, 0] + a[:, 1])[0], ann))  # session 6 ran it with k=1, range_oct=inf, cut=np.spacing(1)
-            res[k] = float(np.mean(fs))
+                fs.append(f_measure(decode_prior(a[:, 0] + a[:, 1], **decoder)[0], ann))
+            res[k] = float(np.mean(fs)) if fs else float("nan")
     return res
 
 

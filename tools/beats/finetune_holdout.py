@@ -23,10 +23,9 @@ the full 10 epochs, and this network scored with the upsampled decoder adopted a
 """
 import sys, pathlib, pickle, time, numpy as np, torch  # noqa: E401
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from finetune_beatnet import ensemble, FPS, load_excerpts
-from common import beatnet_dir, load_model, f_measure
+from finetune_beatnet import ensemble, load_excerpts, score as score_sets
+from common import beatnet_dir, load_model
 from export_beatnet import madmom_stub
-from tune_dbn import decode_prior
 madmom_stub()
 tag, lr, epochs = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
 mode = sys.argv[4] if len(sys.argv) > 4 else 'all'
@@ -48,15 +47,7 @@ sets['val'] = [(n, f, beats[n]) for n, f, _ in val]
 print(len(train), 'train', len(val), 'val from', len(val_p), 'pieces', flush=True)
 def score():
     for m in models: m.eval()
-    res = {}
-    with torch.no_grad():
-        for k, items in sets.items():
-            fs = []
-            for _, feats, ann in items:
-                a = ensemble(models, torch.from_numpy(feats)[None])[0].numpy()
-                fs.append(f_measure(decode_prior(a[:, 0] + a[:, 1], k=1, range_oct=np.inf, cut=np.spacing(1))[0], ann))
-            res[k] = float(np.mean(fs)) if fs else float('nan')
-    return res
+    return score_sets(models, sets, k=1, range_oct=np.inf, cut=np.spacing(1))  # the decoder of the time
 log = open(out / 'log', 'a')
 def report(ep, extra=''):
     r = score(); line = f'epoch {ep} ' + ' '.join(f'{k} {v:.4f}' for k, v in r.items()) + extra + f' t {time.time()-t0:.0f}'
